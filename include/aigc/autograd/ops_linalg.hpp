@@ -1,0 +1,67 @@
+#pragma once
+// matmul and linear (x W^T + b, fused so the bias add costs no extra pass over memory).
+#include "var.hpp"
+
+namespace aigc {
+
+// a [m, k] . b [k, n] -> [m, n]
+template <class T, class D>
+Var<T, D> matmul(const Var<T, D>& a, const Var<T, D>& b) {
+    AIGC_CHECK(a.shape().rank() == 2 && b.shape().rank() == 2, "matmul: expected two matrices, given ", a.shape(),
+               " and ", b.shape());
+    index_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
+    AIGC_CHECK(b.shape()[0] == k, "matmul: inner dimensions differ: ", a.shape(), " . ", b.shape(), " (", k,
+               " vs ", b.shape()[0], ")");
+    Tensor<T, D> out(Shape{m, n});
+    Kernels<D>::gemm(false, false, m, n, k, T(1), a.value().data(), b.value().data(), T(0), out.data());
+    return detail::make_result(std::move(out), "matmul", {a, b},
+                               [m, n, k, av = a.value(), bv = b.value()](Node<T, D>& self) {
+        Node<T, D>& na = *self.inputs[0];
+        Node<T, D>& nb = *self.inputs[1];
+        // dA = G B^T, dB = A^T G (beta = 1 accumulates into existing gradients)
+        if (na.requires_grad)
+            Kernels<D>::gemm(false, true, m, k, n, T(1), self.grad.data(), bv.data(), T(1), na.grad_buffer().data());
+        if (nb.requires_grad)
+            Kernels<D>::gemm(true, false, k, n, m, T(1), av.data(), self.grad.data(), T(1), nb.grad_buffer().data());
+    });
+}
+
+// x [batch, in], weight [out, in], bias [out] (optional: pass an undefined Var) -> [batch, out]
+template <class T, class D>
+Var<T, D> linear(const Var<T, D>& x, const Var<T, D>& weight, const Var<T, D>& bias = Var<T, D>()) {
+    AIGC_CHECK(weight.shape().rank() == 2, "linear: weight must be [out, in], given ", weight.shape());
+    index_t out_features = weight.shape()[0], in_features = weight.shape()[1];
+    AIGC_CHECK(x.shape().rank() == 2, "linear: input must be [batch, ", in_features, "], given ", x.shape());
+    AIGC_CHECK(x.shape()[1] == in_features, "linear: input has ", x.shape()[1], " features, weight expects ",
+               in_features, " (input ", x.shape(), ")");
+    bool has_bias = bias.defined();
+    if (has_bias)
+        AIGC_CHECK(bias.shape() == Shape{out_features}, "linear: bias must be [", out_features, "], given ",
+                   bias.shape());
+    index_t batch = x.shape()[0];
+    Tensor<T, D> out(Shape{batch, out_features});
+    T beta = T(0);
+    if (has_bias) {  // out = bias (broadcast), then out += x W^T
+        Kernels<D>::transform(batch, out_features, fn::Identity{}, out.data(), In<T>::row(bias.value().data()), false);
+        beta = T(1);
+    }
+    Kernels<D>::gemm(false, true, batch, out_features, in_features, T(1), x.value().data(), weight.value().data(),
+                     beta, out.data());
+    auto backward = [=, xv = x.value(), wv = weight.value()](Node<T, D>& self) {
+        const T* g = self.grad.data();
+        Node<T, D>& nx = *self.inputs[0];
+        Node<T, D>& nw = *self.inputs[1];
+        if (nx.requires_grad)  // dx = G W
+            Kernels<D>::gemm(false, false, batch, in_features, out_features, T(1), g, wv.data(), T(1),
+                             nx.grad_buffer().data());
+        if (nw.requires_grad)  // dW = G^T x
+            Kernels<D>::gemm(true, false, out_features, in_features, batch, T(1), g, xv.data(), T(1),
+                             nw.grad_buffer().data());
+        if (has_bias && self.inputs[2]->requires_grad)  // db = column sums of G
+            Kernels<D>::sum_cols(batch, out_features, g, self.inputs[2]->grad_buffer().data(), true);
+    };
+    if (has_bias) return detail::make_result(std::move(out), "linear", {x, weight, bias}, backward);
+    return detail::make_result(std::move(out), "linear", {x, weight}, backward);
+}
+
+}  // namespace aigc

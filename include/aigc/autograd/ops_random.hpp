@@ -1,0 +1,27 @@
+#pragma once
+// Dropout (inverted): in training, zero each element with probability p and scale the survivors
+// by 1/(1-p); in evaluation, the identity.
+#include "var.hpp"
+
+namespace aigc {
+
+template <class T, class D>
+Var<T, D> dropout(const Var<T, D>& x, double p, bool training, Generator& gen) {
+    AIGC_CHECK(p >= 0.0 && p <= 1.0, "dropout: probability must be in [0, 1], given ", p);
+    if (!training || p == 0.0) return x;
+    Tensor<T, D> mask(x.shape());
+    index_t rows = mask.rows(), cols = mask.cols();
+    Kernels<D>::fill_uniform(mask.numel(), gen.reserve(mask.numel()), T(0), T(1), mask.data());
+    T keep = static_cast<T>(1.0 - p);
+    T scale = p < 1.0 ? static_cast<T>(1.0 / (1.0 - p)) : T(0);
+    // uniform values are in (0, 1]: u <= keep survives (keep = 1 - p).
+    Kernels<D>::transform(rows, cols, fn::DropoutMask<T>{keep, scale}, mask.data(), mask.in(), false);
+    Tensor<T, D> out(x.shape());
+    Kernels<D>::transform(rows, cols, fn::Mul{}, out.data(), x.value().in(), mask.in(), false);
+    return detail::make_result(std::move(out), "dropout", {x}, [mask](Node<T, D>& self) {
+        Tensor<T, D>& g = self.inputs[0]->grad_buffer();
+        Kernels<D>::transform(g.rows(), g.cols(), fn::Mul{}, g.data(), self.grad.in(), mask.in(), true);
+    });
+}
+
+}  // namespace aigc

@@ -1,0 +1,51 @@
+#pragma once
+// sum and mean over all elements or along one axis of a matrix.
+#include "ops_arith.hpp"
+
+namespace aigc {
+
+// Sum of all elements -> scalar (rank 0).
+template <class T, class D>
+Var<T, D> sum(const Var<T, D>& x) {
+    Tensor<T, D> out(Shape{});
+    Kernels<D>::sum_all(x.numel(), x.value().data(), out.data(), false);
+    return detail::make_result(std::move(out), "sum", {x}, [](Node<T, D>& self) {
+        Tensor<T, D>& g = self.inputs[0]->grad_buffer();
+        Kernels<D>::transform(g.rows(), g.cols(), fn::Identity{}, g.data(), In<T>::scalar(self.grad.data()), true);
+    });
+}
+
+// Sum along `axis` of a [rows, cols] matrix: axis 0 -> [cols], axis 1 -> [rows]; keepdim keeps a 1.
+template <class T, class D>
+Var<T, D> sum(const Var<T, D>& x, int axis, bool keepdim = false) {
+    AIGC_CHECK(x.shape().rank() == 2, "sum: axis reductions need a matrix [rows, cols], given ", x.shape());
+    AIGC_CHECK(axis == 0 || axis == 1 || axis == -1, "sum: axis must be 0 or 1 (or -1) for ", x.shape(), ", given ",
+               axis);
+    bool over_rows = axis == 0;
+    index_t rows = x.shape()[0], cols = x.shape()[1];
+    Shape shape = over_rows ? (keepdim ? Shape{1, cols} : Shape{cols}) : (keepdim ? Shape{rows, 1} : Shape{rows});
+    Tensor<T, D> out(shape);
+    if (over_rows) Kernels<D>::sum_cols(rows, cols, x.value().data(), out.data(), false);
+    else Kernels<D>::sum_rows(rows, cols, x.value().data(), out.data(), false);
+    return detail::make_result(std::move(out), "sum", {x}, [over_rows, rows, cols](Node<T, D>& self) {
+        Tensor<T, D>& g = self.inputs[0]->grad_buffer();
+        In<T> spread = over_rows ? In<T>::row(self.grad.data()) : In<T>::col(self.grad.data());
+        Kernels<D>::transform(rows, cols, fn::Identity{}, g.data(), spread, true);
+    });
+}
+
+template <class T, class D>
+Var<T, D> mean(const Var<T, D>& x) {
+    AIGC_CHECK(x.numel() > 0, "mean: the mean of an empty tensor ", x.shape(), " is undefined");
+    return detail::affine("mean", sum(x), T(1) / static_cast<T>(x.numel()), T(0));
+}
+
+template <class T, class D>
+Var<T, D> mean(const Var<T, D>& x, int axis, bool keepdim = false) {
+    Var<T, D> total = sum(x, axis, keepdim);
+    index_t count = axis == 0 ? x.shape()[0] : x.shape()[1];
+    AIGC_CHECK(count > 0, "mean: axis ", axis, " of ", x.shape(), " is empty");
+    return detail::affine("mean", total, T(1) / static_cast<T>(count), T(0));
+}
+
+}  // namespace aigc

@@ -1,0 +1,181 @@
+#pragma once
+// Reverse-mode autograd. A Var is a handle to a Node: a value, its gradient, and (for results
+// of ops) the inputs and a closure that pushes the node's gradient into them. backward() sorts
+// the graph reachable from the root topologically and runs the closures once, in reverse order
+// (micrograd's scheme). Leaf gradients accumulate across backward() calls until zero_grad().
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "../core/tensor.hpp"
+
+namespace aigc {
+
+namespace detail {
+inline bool& grad_mode() {
+    thread_local bool enabled = true;
+    return enabled;
+}
+}  // namespace detail
+
+inline bool grad_enabled() { return detail::grad_mode(); }
+
+// RAII: no graph is recorded while a NoGrad is alive (evaluation, sampling, optimizer updates).
+class NoGrad {
+public:
+    NoGrad() : previous_(detail::grad_mode()) { detail::grad_mode() = false; }
+    ~NoGrad() { detail::grad_mode() = previous_; }
+    NoGrad(const NoGrad&) = delete;
+    NoGrad& operator=(const NoGrad&) = delete;
+
+private:
+    bool previous_;
+};
+
+template <class T, class D>
+struct Node {
+    Tensor<T, D> value;
+    Tensor<T, D> grad;  // allocated (zeros) the first time a gradient arrives
+    bool requires_grad = false;
+    const char* op = "leaf";
+    std::vector<std::shared_ptr<Node>> inputs;
+    std::function<void(Node&)> backward;  // reads this->grad, accumulates into inputs' grads
+    bool released = false;                // the graph below was freed by a backward pass
+
+    // The gradient buffer, created as zeros on first use so closures can always accumulate.
+    Tensor<T, D>& grad_buffer() {
+        if (!grad.defined()) grad = Tensor<T, D>::zeros(value.shape());
+        return grad;
+    }
+};
+
+template <class T, class D = Cpu>
+class Var {
+public:
+    using Node = aigc::Node<T, D>;
+    using Tensor = aigc::Tensor<T, D>;
+
+    Var() = default;
+    explicit Var(Tensor value, bool requires_grad = false) : node_(std::make_shared<Node>()) {
+        node_->value = std::move(value);
+        node_->requires_grad = requires_grad;
+    }
+    explicit Var(std::shared_ptr<Node> node) : node_(std::move(node)) {}
+
+    bool defined() const { return node_ != nullptr; }
+    const Tensor& value() const { return node_->value; }
+    Tensor& value() { return node_->value; }
+    // The accumulated gradient; undefined until a backward pass reached this Var.
+    const Tensor& grad() const { return node_->grad; }
+    Tensor& grad() { return node_->grad; }
+    bool has_grad() const { return node_->grad.defined(); }
+    bool requires_grad() const { return node_->requires_grad; }
+    void set_requires_grad(bool flag) {
+        AIGC_CHECK(is_leaf() || flag, "set_requires_grad: only leaves can stop requiring gradients (op '", node_->op,
+                   "'); use detach()");
+        node_->requires_grad = flag;
+    }
+    bool is_leaf() const { return !node_->backward && !node_->released; }
+    const char* op() const { return node_->op; }
+    const Shape& shape() const { return node_->value.shape(); }
+    index_t numel() const { return node_->value.numel(); }
+    T item() const { return node_->value.item(); }
+    Node& node() const { return *node_; }
+    const std::shared_ptr<Node>& node_ptr() const { return node_; }
+
+    // A new leaf sharing this value, cut off from the graph (the GAN's D step uses detached fakes).
+    Var detach() const { return Var(node_->value, false); }
+
+    // Sets the gradient to zero in place (keeps the buffer: no allocation per training step).
+    void zero_grad() {
+        if (node_->grad.defined()) node_->grad.fill(T(0));
+    }
+
+    // Back-propagates from a scalar (d self/d self = 1).
+    void backward() {
+        AIGC_CHECK(numel() == 1, "backward: implicit gradient needs a scalar output, got shape ", shape(),
+                   "; pass a seed gradient of that shape");
+        backward(Tensor::ones(shape()));
+    }
+
+    // Back-propagates with d loss/d self = seed.
+    void backward(const Tensor& seed) {
+        AIGC_CHECK(node_->requires_grad, "backward: '", node_->op,
+                   "' does not require grad (no input requires grad, or it ran under NoGrad)");
+        AIGC_CHECK(seed.shape() == shape(), "backward: seed gradient has shape ", seed.shape(), ", output has ",
+                   shape());
+        AIGC_CHECK(!node_->released, "backward: the graph of '", node_->op,
+                   "' was already freed by an earlier backward(); recompute the forward pass");
+        std::vector<Node*> order = topological_order();
+        Tensor& g = node_->grad_buffer();
+        Kernels<D>::transform(g.rows(), g.cols(), fn::Identity{}, g.data(), seed.in(), true);
+        for (auto it = order.rbegin(); it != order.rend(); ++it) {
+            Node& n = **it;
+            if (n.backward && n.grad.defined()) n.backward(n);
+        }
+        // Free the graph below the root, keeping leaves (parameters) and their gradients:
+        // interior values, gradients and closures would otherwise live as long as the loss Var.
+        for (Node* n : order) {
+            if (n->backward) {
+                n->backward = nullptr;
+                n->inputs.clear();
+                n->grad = Tensor();
+                n->released = true;
+            }
+        }
+    }
+
+private:
+    // Iterative DFS post-order, so deep graphs cannot overflow the call stack.
+    std::vector<Node*> topological_order() const {
+        std::vector<Node*> order;
+        std::unordered_set<Node*> visited;
+        std::vector<std::pair<Node*, std::size_t>> stack{{node_.get(), 0}};
+        visited.insert(node_.get());
+        while (!stack.empty()) {
+            auto& [n, next] = stack.back();
+            if (next < n->inputs.size()) {
+                Node* child = n->inputs[next++].get();
+                if (child->requires_grad && visited.insert(child).second) stack.push_back({child, 0});
+            } else {
+                order.push_back(n);
+                stack.pop_back();
+            }
+        }
+        return order;
+    }
+
+    std::shared_ptr<Node> node_;
+};
+
+// A trainable leaf: requires_grad = true.
+template <class T, class D>
+Var<T, D> parameter(Tensor<T, D> value) {
+    return Var<T, D>(std::move(value), true);
+}
+
+namespace detail {
+// Builds the result node of an op. The closure is kept only when some input needs a gradient and
+// grad mode is on; otherwise the result is a plain constant (no graph, no saved tensors).
+template <class T, class D, class Backward>
+Var<T, D> make_result(Tensor<T, D> value, const char* op, std::initializer_list<Var<T, D>> inputs,
+                      Backward&& backward) {
+    auto node = std::make_shared<Node<T, D>>();
+    node->value = std::move(value);
+    node->op = op;
+    bool needs = false;
+    if (grad_enabled())
+        for (const auto& in : inputs) needs = needs || in.requires_grad();
+    if (needs) {
+        node->requires_grad = true;
+        for (const auto& in : inputs) node->inputs.push_back(in.node_ptr());
+        node->backward = std::forward<Backward>(backward);
+    }
+    return Var<T, D>(std::move(node));
+}
+}  // namespace detail
+
+}  // namespace aigc

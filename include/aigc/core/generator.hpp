@@ -1,0 +1,108 @@
+#pragma once
+// Counter-based random numbers (Philox4x32-10, Salmon et al. 2011). Value i of a fill depends only
+// on (seed, offset, i), so the CPU loop and a CUDA thread computing element i produce the same
+// stream, and a checkpoint only needs (seed, offset) to resume it exactly.
+#include <cmath>
+#include <cstdint>
+
+#include "device.hpp"
+
+namespace aigc {
+
+namespace philox {
+
+struct Block {
+    std::uint32_t v[4];
+};
+
+AIGC_HD std::uint32_t mulhilo(std::uint32_t a, std::uint32_t b, std::uint32_t& hi) {
+    std::uint64_t product = static_cast<std::uint64_t>(a) * b;
+    hi = static_cast<std::uint32_t>(product >> 32);
+    return static_cast<std::uint32_t>(product);
+}
+
+// Ten rounds of Philox4x32 on counter `block` with a 64-bit key.
+AIGC_HD Block generate(std::uint64_t key, std::uint64_t block) {
+    std::uint32_t c0 = static_cast<std::uint32_t>(block), c1 = static_cast<std::uint32_t>(block >> 32);
+    std::uint32_t c2 = 0, c3 = 0;
+    std::uint32_t k0 = static_cast<std::uint32_t>(key), k1 = static_cast<std::uint32_t>(key >> 32);
+    for (int round = 0; round < 10; ++round) {
+        std::uint32_t hi0, hi1;
+        std::uint32_t lo0 = mulhilo(0xD2511F53u, c0, hi0);
+        std::uint32_t lo1 = mulhilo(0xCD9E8D57u, c2, hi1);
+        std::uint32_t n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+        c0 = n0;
+        c1 = lo1;
+        c2 = n2;
+        c3 = lo0;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    return Block{{c0, c1, c2, c3}};
+}
+
+// Uniform in (0, 1]: never 0, so log(u) in Box-Muller is finite.
+template <class T>
+AIGC_HD T to_unit(std::uint32_t bits) {
+    return (static_cast<T>(bits >> 8) + T(1)) * T(5.9604644775390625e-8);  // 2^-24
+}
+
+// Four values per counter block: element i uses block offset + i/4, lane i%4.
+template <class T>
+AIGC_HD T uniform_at(std::uint64_t seed, std::uint64_t offset, std::uint64_t i) {
+    return to_unit<T>(generate(seed, offset + i / 4).v[i % 4]);
+}
+
+// Box-Muller on lane pairs (0,1) and (2,3) of the same block.
+template <class T>
+AIGC_HD T normal_at(std::uint64_t seed, std::uint64_t offset, std::uint64_t i) {
+    Block b = generate(seed, offset + i / 4);
+    unsigned lane = static_cast<unsigned>(i % 4), pair = lane & ~1u;
+    T u1 = to_unit<T>(b.v[pair]), u2 = to_unit<T>(b.v[pair + 1]);
+    T radius = std::sqrt(T(-2) * std::log(u1));
+    T angle = T(6.283185307179586) * u2;
+    return (lane & 1u) ? radius * std::sin(angle) : radius * std::cos(angle);
+}
+
+}  // namespace philox
+
+// A slice of a Philox stream reserved for one fill: element i of the fill reads uniform_at(seed, offset, i).
+struct RandomStream {
+    std::uint64_t seed = 0;
+    std::uint64_t offset = 0;
+};
+
+class Generator {
+public:
+    explicit Generator(std::uint64_t seed = 0x5EEDull) : seed_(seed) {}
+
+    // Reserve n values; the generator moves past them so the next fill draws fresh numbers.
+    RandomStream reserve(std::uint64_t n) {
+        RandomStream stream{seed_, offset_};
+        offset_ += (n + 3) / 4;
+        return stream;
+    }
+
+    std::uint64_t seed() const { return seed_; }
+    std::uint64_t offset() const { return offset_; }
+    // Restores a saved state (checkpoint resume).
+    void set_state(std::uint64_t seed, std::uint64_t offset) {
+        seed_ = seed;
+        offset_ = offset;
+    }
+
+    // Host-side draws for code that needs a few numbers (shuffles, init of tiny buffers).
+    double next_uniform() { return philox::uniform_at<double>(seed_, reserve(1).offset, 0); }
+    std::uint64_t next_below(std::uint64_t bound) {
+        AIGC_CHECK(bound > 0, "Generator::next_below: bound must be positive");
+        philox::Block b = philox::generate(seed_, reserve(4).offset);
+        std::uint64_t bits = (static_cast<std::uint64_t>(b.v[0]) << 32) | b.v[1];
+        return bits % bound;  // bias < bound / 2^64: negligible for data-set sizes
+    }
+
+private:
+    std::uint64_t seed_;
+    std::uint64_t offset_ = 0;
+};
+
+}  // namespace aigc
