@@ -1,0 +1,6 @@
+#pragma once
+#include "named_state.hpp"
+#include "gan.hpp"
+#include "vae.hpp"
+#include "classifier.hpp"
+#include "metrics.hpp"

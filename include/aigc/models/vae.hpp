@@ -1,0 +1,215 @@
+#pragma once
+// Variational auto-encoder (Kingma & Welling) as in PyTorch's examples/vae:
+//   encoder 784-400-(mu 20, logvar 20), decoder 20-400-784 with a Bernoulli (sigmoid) output.
+// loss per example = BCE(sum over pixels) + beta * KL(q(z|x) || N(0, I)), computed from the
+// decoder's logits (bce_with_logits) so saturated pixels never produce log(0).
+// Names equal the PyTorch example: fc1, fc21, fc22, fc3, fc4. Deeper configurations (the seed's
+// 2-D latent VAE) add fc1_2, fc1_3, ... after fc1 and fc3_2, ... after fc3.
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../autograd/autograd.hpp"
+#include "../nn/nn.hpp"
+#include "../optim/optim.hpp"
+#include "named_state.hpp"
+
+namespace aigc::models {
+
+struct VaeConfig {
+    index_t input = 784;
+    std::vector<index_t> hidden = {400};  // encoder widths; the decoder mirrors them
+    index_t latent = 20;
+    double beta = 1.0;
+    double lr = 1e-3;
+};
+
+template <class T = float, class D = Cpu>
+class Vae : public nn::Module<T, D> {
+public:
+    using V = Var<T, D>;
+    using Tn = Tensor<T, D>;
+
+    Vae(const VaeConfig& config, Generator& gen) : config_(config) {
+        AIGC_CHECK(!config.hidden.empty(), "Vae: needs at least one hidden layer");
+        AIGC_CHECK(config.latent > 0 && config.input > 0, "Vae: input and latent sizes must be positive, given ",
+                   config.input, " and ", config.latent);
+        index_t in = config.input;
+        for (std::size_t i = 0; i < config.hidden.size(); ++i) {
+            encoder_.push_back(add_linear(layer_name("fc1", i), in, config.hidden[i], gen));
+            in = config.hidden[i];
+        }
+        mu_head_ = add_linear("fc21", in, config.latent, gen);
+        logvar_head_ = add_linear("fc22", in, config.latent, gen);
+        in = config.latent;
+        for (std::size_t i = 0; i < config.hidden.size(); ++i) {
+            index_t width = config.hidden[config.hidden.size() - 1 - i];
+            decoder_.push_back(add_linear(layer_name("fc3", i), in, width, gen));
+            in = width;
+        }
+        output_ = add_linear("fc4", in, config.input, gen);
+    }
+
+    struct Encoding {
+        V mu, logvar;  // [batch, latent]
+    };
+    Encoding encode(const V& x) {
+        V h = x;
+        for (auto& layer : encoder_) h = relu(layer->forward(h));
+        return {mu_head_->forward(h), logvar_head_->forward(h)};
+    }
+    // Bernoulli logits of every pixel [batch, input].
+    V decode(const V& z) {
+        V h = z;
+        for (auto& layer : decoder_) h = relu(layer->forward(h));
+        return output_->forward(h);
+    }
+    // z = mu + exp(logvar / 2) * eps, eps ~ N(0, I): the reparameterisation trick.
+    V reparameterize(const Encoding& e, Generator& gen) {
+        V eps(Tn::normal(e.mu.shape(), gen));
+        return e.mu + exp(e.logvar * T(0.5)) * eps;
+    }
+    // Deterministic reconstruction logits (decodes the posterior mean).
+    V forward(const V& x) override { return decode(encode(x).mu); }
+
+    struct Loss {
+        V total;               // (reconstruction + beta * kl) / batch: what is minimised
+        double reconstruction; // per example, nats
+        double kl;             // per example, nats
+    };
+    // x [batch, input] with pixels in [0, 1] (the Bernoulli means or binarised pixels).
+    Loss loss(const Tn& x, Generator& gen) {
+        check_input("vae.loss", x);
+        auto enc = encode(V(x));
+        V logits = decode(reparameterize(enc, gen));
+        T batch = static_cast<T>(x.shape()[0]);
+        V reconstruction = bce_with_logits(logits, x, Reduction::sum);
+        V kl = gaussian_kl(enc.mu, enc.logvar, Reduction::sum);
+        V total = (reconstruction + kl * static_cast<T>(config_.beta)) / batch;
+        return {total, reconstruction.item() / batch, kl.item() / batch};
+    }
+
+    // Per-example negative ELBO (one posterior sample) [batch] in nats.
+    std::vector<double> negative_elbo(const Tn& x, Generator& gen) {
+        check_input("vae.negative_elbo", x);
+        NoGrad no_grad;
+        auto enc = encode(V(x));
+        V logits = decode(reparameterize(enc, gen));
+        auto rec = sum(bce_with_logits(logits, x, Reduction::none), 1).value().to_vector();
+        auto kl = sum(gaussian_kl(enc.mu, enc.logvar, Reduction::none), 1).value().to_vector();
+        std::vector<double> out(rec.size());
+        for (std::size_t i = 0; i < out.size(); ++i) out[i] = double(rec[i]) + config_.beta * double(kl[i]);
+        return out;
+    }
+
+    // Importance-weighted bound (Burda et al.) with k samples, per example [batch], nats:
+    //   -log p(x) ~= -(logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log k)
+    std::vector<double> negative_iw_bound(const Tn& x, int k, Generator& gen) {
+        check_input("vae.negative_iw_bound", x);
+        AIGC_CHECK(k >= 1, "vae.negative_iw_bound: need at least 1 importance sample, given ", k);
+        NoGrad no_grad;
+        auto enc = encode(V(x));
+        index_t batch = x.shape()[0], latent = config_.latent;
+        std::vector<std::vector<double>> log_w(static_cast<std::size_t>(batch));
+        auto mu = enc.mu.value().to_vector(), logvar = enc.logvar.value().to_vector();
+        for (int s = 0; s < k; ++s) {
+            Tn eps = Tn::normal(enc.mu.shape(), gen);
+            V z = enc.mu + exp(enc.logvar * T(0.5)) * V(eps);
+            auto rec = sum(bce_with_logits(decode(z), x, Reduction::none), 1).value().to_vector();
+            auto e = eps.to_vector();
+            auto zs = z.value().to_vector();
+            for (index_t i = 0; i < batch; ++i) {
+                double log_prior = 0, log_posterior = 0;
+                for (index_t j = 0; j < latent; ++j) {
+                    std::size_t at = static_cast<std::size_t>(i * latent + j);
+                    log_prior += -0.5 * (double(zs[at]) * zs[at] + log_two_pi);
+                    log_posterior += -0.5 * (double(e[at]) * e[at] + logvar[at] + log_two_pi);
+                }
+                log_w[static_cast<std::size_t>(i)].push_back(-double(rec[static_cast<std::size_t>(i)]) + log_prior -
+                                                             log_posterior);
+            }
+        }
+        std::vector<double> out;
+        for (const auto& w : log_w) {
+            double m = *std::max_element(w.begin(), w.end()), acc = 0;
+            for (double v : w) acc += std::exp(v - m);
+            out.push_back(-(m + std::log(acc) - std::log(double(k))));
+        }
+        return out;
+    }
+
+    // Pixel probabilities [n, input] decoded from z ~ N(0, I), or from given latents.
+    Tn sample(index_t n, Generator& gen) { return decode_probabilities(Tn::normal(Shape{n, config_.latent}, gen)); }
+    Tn decode_probabilities(const Tn& z) {
+        NoGrad no_grad;
+        return sigmoid(decode(V(z))).value();
+    }
+    Tn reconstruct(const Tn& x) {
+        NoGrad no_grad;
+        return sigmoid(forward(V(x))).value();
+    }
+
+    const VaeConfig& config() const { return config_; }
+
+private:
+    static constexpr double log_two_pi = 1.8378770664093453;
+
+    static std::string layer_name(const std::string& base, std::size_t i) {
+        return i == 0 ? base : base + "_" + std::to_string(i + 1);
+    }
+    std::shared_ptr<nn::Linear<T, D>> add_linear(const std::string& name, index_t in, index_t out, Generator& gen) {
+        return this->register_module(name, std::make_shared<nn::Linear<T, D>>(in, out, gen));
+    }
+    void check_input(const char* op, const Tn& x) const {
+        const Shape& s = x.shape();
+        AIGC_CHECK(s.rank() == 2 && s[1] == config_.input, op, ": input must be [batch, ", config_.input, "], given ",
+                   s);
+        AIGC_CHECK(s[0] > 0, op, ": empty batch");
+    }
+
+    VaeConfig config_;
+    std::vector<std::shared_ptr<nn::Linear<T, D>>> encoder_, decoder_;
+    std::shared_ptr<nn::Linear<T, D>> mu_head_, logvar_head_, output_;
+};
+
+// The VAE with its Adam optimizer: one object to train, checkpoint and resume.
+template <class T = float, class D = Cpu>
+class VaeTrainer {
+public:
+    VaeTrainer(const VaeConfig& config, Generator& gen)
+        : model_(std::make_shared<Vae<T, D>>(config, gen)), optimizer_(model_->parameters(), {.lr = config.lr}) {}
+
+    struct StepLosses {
+        double loss, reconstruction, kl;  // per example, nats
+    };
+    StepLosses train_step(const Tensor<T, D>& x, Generator& gen) {
+        model_->train();
+        auto l = model_->loss(x, gen);
+        optimizer_.zero_grad();
+        l.total.backward();
+        optimizer_.step();
+        return {l.reconstruction + model_->config().beta * l.kl, l.reconstruction, l.kl};
+    }
+
+    NamedTensors<T, D> state() const {
+        NamedTensors<T, D> all = model_->state_dict();
+        append_prefixed(all, "optimizer.", optimizer_.state());
+        return all;
+    }
+    void load_state(const NamedTensors<T, D>& all) {
+        NamedTensors<T, D> model_part;
+        for (const auto& entry : all)
+            if (entry.first.rfind("optimizer.", 0) != 0) model_part.push_back(entry);
+        model_->load_state_dict(model_part);
+        optimizer_.load_state(select_prefixed(all, "optimizer."));
+    }
+
+    Vae<T, D>& model() { return *model_; }
+
+private:
+    std::shared_ptr<Vae<T, D>> model_;
+    optim::Adam<T, D> optimizer_;
+};
+
+}  // namespace aigc::models
