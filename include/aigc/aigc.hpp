@@ -10,3 +10,8 @@
 #include "core/tensor.hpp"
 #include "autograd/autograd.hpp"
 #include "autograd/gradcheck.hpp"
+#include "optim/optim.hpp"
+#include "nn/nn.hpp"
+#include "data/data.hpp"
+#include "io/io.hpp"
+#include "models/models.hpp"

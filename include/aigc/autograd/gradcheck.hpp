@@ -2,6 +2,7 @@
 // Finite-difference gradient check in double precision (like torch.autograd.gradcheck): compares
 // the backward pass of f with central differences (f(x + h) - f(x - h)) / 2h for every input
 // element. A non-scalar output is projected on fixed random weights w, i.e. checks d<w, f(x)>/dx.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <sstream>
@@ -65,8 +66,11 @@ inline GradcheckResult gradcheck(const CheckedFunction& f, const std::vector<Ten
             double numeric = (up - down) / (2 * options.step);
             double analytic = vars[k].has_grad() ? vars[k].grad().data()[i] : 0.0;
             double error = std::fabs(numeric - analytic);
-            result.max_abs_error = std::max(result.max_abs_error, error);
-            if (error > options.atol + options.rtol * std::fabs(numeric) && result.ok) {
+            // A NaN on either side must fail: `error <= tolerance` is false for NaN, and a NaN
+            // max_abs_error stays NaN (std::max(NaN, e) returns its first argument).
+            bool close = error <= options.atol + options.rtol * std::fabs(numeric);
+            result.max_abs_error = std::isnan(error) ? error : std::max(result.max_abs_error, error);
+            if (!close && result.ok) {
                 result.ok = false;
                 std::ostringstream msg;
                 msg << "gradcheck: input " << k << " " << inputs[k].shape() << " element " << i << ": analytic "

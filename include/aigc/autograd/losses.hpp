@@ -25,15 +25,18 @@ Var<T, D> reduce(const Var<T, D>& elementwise, Reduction r) {
     return elementwise;
 }
 
-template <class T, class D>
-void check_same(const char* op, const char* what, const Shape& expected, const Shape& given) {
-    AIGC_CHECK(expected == given, op, ": ", what, " has shape ", given, ", input has ", expected);
+// e.g. "mse: shape mismatch: prediction [4, 2], target [4, 3] (they must be equal)"
+inline void check_same(const char* op, const char* input_name, const Shape& input, const char* other_name,
+                       const Shape& other) {
+    AIGC_CHECK(input == other, op, ": shape mismatch: ", input_name, " ", input, ", ", other_name, " ", other,
+               " (they must be equal)");
 }
 
 // loss_i = f(x_i, t_i); grad_x = grad(g_i, x_i, t_i).
 template <class T, class D, class Loss, class Grad>
-Var<T, D> pointwise_loss(const char* op, const Var<T, D>& x, const Tensor<T, D>& target, Loss loss, Grad grad) {
-    check_same<T, D>(op, "target", x.shape(), target.shape());
+Var<T, D> pointwise_loss(const char* op, const char* input_name, const Var<T, D>& x, const Tensor<T, D>& target,
+                         Loss loss, Grad grad) {
+    check_same(op, input_name, x.shape(), "target", target.shape());
     Tensor<T, D> out(x.shape());
     Kernels<D>::transform(out.rows(), out.cols(), loss, out.data(), x.value().in(), target.in(), false);
     return make_result(std::move(out), op, {x}, [grad, xv = x.value(), target](Node<T, D>& self) {
@@ -45,19 +48,22 @@ Var<T, D> pointwise_loss(const char* op, const Var<T, D>& x, const Tensor<T, D>&
 
 template <class T, class D>
 Var<T, D> bce(const Var<T, D>& probabilities, const Tensor<T, D>& target, Reduction r = Reduction::mean) {
-    return detail::reduce(detail::pointwise_loss("bce", probabilities, target, fn::Bce{}, fn::BceGrad{}), r);
+    return detail::reduce(
+        detail::pointwise_loss("bce", "probabilities", probabilities, target, fn::Bce{}, fn::BceGrad{}), r);
 }
 
 template <class T, class D>
 Var<T, D> bce_with_logits(const Var<T, D>& logits, const Tensor<T, D>& target, Reduction r = Reduction::mean) {
     return detail::reduce(
-        detail::pointwise_loss("bce_with_logits", logits, target, fn::BceWithLogits{}, fn::BceWithLogitsGrad{}), r);
+        detail::pointwise_loss("bce_with_logits", "logits", logits, target, fn::BceWithLogits{},
+                               fn::BceWithLogitsGrad{}),
+        r);
 }
 
 template <class T, class D>
 Var<T, D> mse(const Var<T, D>& prediction, const Tensor<T, D>& target, Reduction r = Reduction::mean) {
     return detail::reduce(
-        detail::pointwise_loss("mse", prediction, target, fn::SquaredError{}, fn::SquaredErrorGrad{}), r);
+        detail::pointwise_loss("mse", "prediction", prediction, target, fn::SquaredError{}, fn::SquaredErrorGrad{}), r);
 }
 
 // logits [batch, classes], labels[i] in [0, classes) -> per-example loss [batch] before reduction.
@@ -103,7 +109,7 @@ Var<T, D> cross_entropy(const Var<T, D>& logits, const std::vector<int>& labels,
 // Element-wise KL of N(mu, exp(logvar)) to N(0, 1); Reduction::sum gives the VAE's KL term.
 template <class T, class D>
 Var<T, D> gaussian_kl(const Var<T, D>& mu, const Var<T, D>& logvar, Reduction r = Reduction::sum) {
-    detail::check_same<T, D>("gaussian_kl", "logvar", mu.shape(), logvar.shape());
+    detail::check_same("gaussian_kl", "mu", mu.shape(), "logvar", logvar.shape());
     Tensor<T, D> out(mu.shape());
     Kernels<D>::transform(out.rows(), out.cols(), fn::GaussianKl{}, out.data(), mu.value().in(), logvar.value().in(),
                           false);

@@ -15,12 +15,18 @@ Var<T, D> sum(const Var<T, D>& x) {
     });
 }
 
+namespace detail {
+// Axis reductions see x as a matrix [rows, cols]; -1 names the last axis (1).
+inline void check_axis(const char* op, const Shape& x, int axis) {
+    AIGC_CHECK(x.rank() == 2, op, ": axis reductions need a matrix [rows, cols], given ", x);
+    AIGC_CHECK(axis == 0 || axis == 1 || axis == -1, op, ": axis must be 0 or 1 (or -1) for ", x, ", given ", axis);
+}
+}  // namespace detail
+
 // Sum along `axis` of a [rows, cols] matrix: axis 0 -> [cols], axis 1 -> [rows]; keepdim keeps a 1.
 template <class T, class D>
 Var<T, D> sum(const Var<T, D>& x, int axis, bool keepdim = false) {
-    AIGC_CHECK(x.shape().rank() == 2, "sum: axis reductions need a matrix [rows, cols], given ", x.shape());
-    AIGC_CHECK(axis == 0 || axis == 1 || axis == -1, "sum: axis must be 0 or 1 (or -1) for ", x.shape(), ", given ",
-               axis);
+    detail::check_axis("sum", x.shape(), axis);
     bool over_rows = axis == 0;
     index_t rows = x.shape()[0], cols = x.shape()[1];
     Shape shape = over_rows ? (keepdim ? Shape{1, cols} : Shape{cols}) : (keepdim ? Shape{rows, 1} : Shape{rows});
@@ -42,9 +48,10 @@ Var<T, D> mean(const Var<T, D>& x) {
 
 template <class T, class D>
 Var<T, D> mean(const Var<T, D>& x, int axis, bool keepdim = false) {
-    Var<T, D> total = sum(x, axis, keepdim);
+    detail::check_axis("mean", x.shape(), axis);
     index_t count = axis == 0 ? x.shape()[0] : x.shape()[1];
     AIGC_CHECK(count > 0, "mean: axis ", axis, " of ", x.shape(), " is empty");
+    Var<T, D> total = sum(x, axis, keepdim);
     return detail::affine("mean", total, T(1) / static_cast<T>(count), T(0));
 }
 

@@ -50,6 +50,22 @@ struct Node {
         if (!grad.defined()) grad = Tensor<T, D>::zeros(value.shape());
         return grad;
     }
+
+    Node() = default;
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+    // Dropping the last handle to a graph that never ran backward() would otherwise free it
+    // recursively (each node's `inputs` releasing the next), one stack frame per op: a chain of
+    // ~1e6 ops overflows an 8 MB stack. Unlink the inputs this node solely owns into a work list.
+    ~Node() {
+        std::vector<std::shared_ptr<Node>> pending = std::move(inputs);
+        while (!pending.empty()) {
+            std::shared_ptr<Node> last = std::move(pending.back());
+            pending.pop_back();
+            if (last.use_count() == 1)
+                for (auto& child : last->inputs) pending.push_back(std::move(child));
+        }  // `last` dies here with its inputs already moved out: no recursion
+    }
 };
 
 template <class T, class D = Cpu>
@@ -139,6 +155,11 @@ private:
             auto& [n, next] = stack.back();
             if (next < n->inputs.size()) {
                 Node* child = n->inputs[next++].get();
+                // A node freed by an earlier backward() has lost its inputs: going on would silently
+                // drop every gradient below it (two losses sharing a subgraph, e.g. a non-detached fake).
+                AIGC_CHECK(!child->released, "backward: the graph through '", child->op,
+                           "' was already freed by an earlier backward(); recompute the forward pass, or "
+                           "detach() the part that is shared between the two losses");
                 if (child->requires_grad && visited.insert(child).second) stack.push_back({child, 0});
             } else {
                 order.push_back(n);

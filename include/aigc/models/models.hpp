@@ -4,3 +4,4 @@
 #include "vae.hpp"
 #include "classifier.hpp"
 #include "metrics.hpp"
+#include "checkpoint.hpp"
