@@ -1,0 +1,229 @@
+// The tape itself: gradient accumulation, NoGrad, detach, shared subexpressions, freed graphs and
+// very deep graphs.
+#include <catch2/catch.hpp>
+
+#include <pthread.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <aigc/autograd/autograd.hpp>
+
+using namespace aigc;
+
+namespace {
+
+using V = Var<double>;
+using T = Tensor<double>;
+
+std::vector<double> grad_of(const V& v) {
+    REQUIRE(v.has_grad());
+    return v.grad().to_vector();
+}
+
+// Runs `body` on a thread with a small stack, so code whose stack use grows with the graph depth
+// fails here (SIGSEGV) at a depth that an 8 MB main-thread stack would still survive.
+void run_with_small_stack(std::size_t stack_bytes, std::function<void()> body) {
+    struct Job {
+        std::function<void()> body;
+        std::string error;
+    } job{std::move(body), {}};
+    auto trampoline = [](void* arg) -> void* {
+        auto* j = static_cast<Job*>(arg);
+        try {
+            j->body();
+        } catch (const std::exception& e) {
+            j->error = e.what();
+        }
+        return nullptr;
+    };
+    pthread_attr_t attr;
+    REQUIRE(pthread_attr_init(&attr) == 0);
+    REQUIRE(pthread_attr_setstacksize(&attr, stack_bytes) == 0);
+    pthread_t thread;
+    REQUIRE(pthread_create(&thread, &attr, trampoline, &job) == 0);
+    REQUIRE(pthread_join(thread, nullptr) == 0);
+    pthread_attr_destroy(&attr);
+    INFO(job.error);
+    CHECK(job.error.empty());
+}
+
+}  // namespace
+
+TEST_CASE("leaf gradients accumulate across backward() calls until zero_grad") {
+    auto x = parameter(T::from_vector({3}, {1.0, -2.0, 0.5}));
+    auto loss = [&] { return sum(square(x) * 3.0); };  // d/dx = 6x
+    loss().backward();
+    CHECK(grad_of(x) == std::vector<double>{6.0, -12.0, 3.0});
+    loss().backward();
+    CHECK(grad_of(x) == std::vector<double>{12.0, -24.0, 6.0});
+    x.zero_grad();
+    CHECK(grad_of(x) == std::vector<double>{0.0, 0.0, 0.0});
+    loss().backward();
+    CHECK(grad_of(x) == std::vector<double>{6.0, -12.0, 3.0});
+}
+
+TEST_CASE("zero_grad keeps the gradient buffer (no allocation per step)") {
+    auto x = parameter(T::ones({4}));
+    sum(x).backward();
+    const double* buffer = x.grad().data();
+    x.zero_grad();
+    sum(x * 2.0).backward();
+    CHECK(x.grad().data() == buffer);
+    CHECK(grad_of(x) == std::vector<double>(4, 2.0));
+}
+
+TEST_CASE("NoGrad records no graph") {
+    auto x = parameter(T::ones({2, 2}));
+    CHECK(grad_enabled());
+    {
+        NoGrad no_grad;
+        CHECK_FALSE(grad_enabled());
+        V y = tanh(x * 2.0 + x);
+        CHECK_FALSE(y.requires_grad());
+        CHECK(y.is_leaf());  // no closure, no inputs kept alive
+        CHECK(y.node().inputs.empty());
+        CHECK(y.value().to_vector() == std::vector<double>(4, std::tanh(3.0)));
+        {
+            NoGrad nested;
+            CHECK_FALSE(grad_enabled());
+        }
+        CHECK_FALSE(grad_enabled());  // the inner guard restores the outer state, not "on"
+        CHECK_THROWS_AS(sum(y).backward(), Error);
+    }
+    CHECK(grad_enabled());
+    V z = x * 2.0;
+    CHECK(z.requires_grad());
+    CHECK_FALSE(z.is_leaf());
+}
+
+TEST_CASE("an op on inputs that need no gradient is a constant") {
+    V a(T::ones({2})), b(T::ones({2}));
+    V c = a * b + 1.0;
+    CHECK_FALSE(c.requires_grad());
+    CHECK(c.node().inputs.empty());
+}
+
+TEST_CASE("detach cuts the graph but shares the value") {
+    auto x = parameter(T::from_vector({2}, {1.0, 2.0}));
+    auto w = parameter(T::from_vector({2}, {3.0, 4.0}));
+    V y = x * 2.0;
+    V cut = y.detach();
+    CHECK(cut.is_leaf());
+    CHECK_FALSE(cut.requires_grad());
+    CHECK(cut.value().shares_storage_with(y.value()));
+    sum(cut * w).backward();
+    CHECK_FALSE(x.has_grad());  // nothing flowed through the detached branch
+    CHECK(grad_of(w) == std::vector<double>{2.0, 4.0});
+}
+
+TEST_CASE("a Var used along two paths (diamond) receives the sum of both gradients") {
+    auto x = parameter(T::from_vector({2}, {1.5, -0.5}));
+    V y = x * 2.0;         // shared interior node
+    V z = y * y + y * 3.0;  // dz/dy = 2y + 3, dz/dx = 2 (2y + 3) = 8x + 6
+    sum(z).backward();
+    CHECK(grad_of(x) == std::vector<double>{8 * 1.5 + 6, 8 * -0.5 + 6});
+
+    auto u = parameter(T::from_vector({1}, {3.0}));
+    sum(u * u * u).backward();  // the same leaf three times in one expression: 3u^2
+    CHECK(grad_of(u) == std::vector<double>{27.0});
+}
+
+TEST_CASE("inputs that do not require grad get no gradient") {
+    auto x = parameter(T::ones({2}));
+    V constant(T::full({2}, 5.0));
+    sum(x * constant).backward();
+    CHECK(grad_of(x) == std::vector<double>{5.0, 5.0});
+    CHECK_FALSE(constant.has_grad());
+}
+
+TEST_CASE("backward twice on a freed graph throws") {
+    auto x = parameter(T::ones({2}));
+    V loss = sum(tanh(x));
+    loss.backward();
+    CHECK_THROWS_WITH(loss.backward(), Catch::Contains("already freed"));
+    // The leaf keeps its gradient; the interior was released.
+    CHECK(x.has_grad());
+    CHECK_FALSE(loss.is_leaf());
+}
+
+TEST_CASE("a second loss through a subgraph freed by the first backward throws instead of dropping gradients") {
+    auto x = parameter(T::ones({2}));
+    V shared = x * 2.0;
+    V first = sum(shared), second = sum(shared * 3.0);
+    first.backward();
+    CHECK_THROWS_WITH(second.backward(), Catch::Contains("graph through 'mul' was already freed"));
+    CHECK(grad_of(x) == std::vector<double>{2.0, 2.0});  // only the first loss reached x
+}
+
+TEST_CASE("two losses on a detached subgraph both reach their own parameters") {
+    // The GAN pattern: D's loss sees a detached fake, G's loss back-propagates through D into G.
+    auto g_weight = parameter(T::from_vector({1}, {2.0}));
+    auto d_weight = parameter(T::from_vector({1}, {3.0}));
+    V noise(T::from_vector({1}, {0.5}));
+    V fake = noise * g_weight;
+    sum(fake.detach() * d_weight).backward();
+    CHECK_FALSE(g_weight.has_grad());
+    CHECK(grad_of(d_weight) == std::vector<double>{1.0});  // fake = 1
+    sum(fake * d_weight).backward();
+    CHECK(grad_of(g_weight) == std::vector<double>{0.5 * 3.0});
+    CHECK(grad_of(d_weight) == std::vector<double>{2.0});
+}
+
+TEST_CASE("backward on a non-scalar needs a seed of the output's shape") {
+    auto x = parameter(T::from_vector({2, 2}, {1, 2, 3, 4}));
+    V y = x * 3.0;
+    CHECK_THROWS_WITH(y.backward(), Catch::Contains("implicit gradient needs a scalar output, got shape [2, 2]"));
+    CHECK_THROWS_WITH(y.backward(T::ones({4})), Catch::Contains("seed gradient has shape [4], output has [2, 2]"));
+    y.backward(T::from_vector({2, 2}, {1, 0, 0, 2}));
+    CHECK(grad_of(x) == std::vector<double>{3, 0, 0, 6});
+}
+
+TEST_CASE("backward on a one-element output of any rank needs no seed") {
+    auto x = parameter(T::from_vector({1, 1}, {2.0}));
+    V y = square(x);
+    y.backward();
+    CHECK(grad_of(x) == std::vector<double>{4.0});
+}
+
+TEST_CASE("backward from a leaf seeds its own gradient") {
+    auto x = parameter(T::from_vector({2}, {1.0, 2.0}));
+    x.backward(T::from_vector({2}, {0.5, 0.25}));
+    CHECK(grad_of(x) == std::vector<double>{0.5, 0.25});
+    CHECK(x.is_leaf());  // a leaf is never "freed"
+    x.backward(T::from_vector({2}, {0.5, 0.25}));
+    CHECK(grad_of(x) == std::vector<double>{1.0, 0.5});
+}
+
+TEST_CASE("only leaves can stop requiring gradients") {
+    auto x = parameter(T::ones({2}));
+    V y = x * 2.0;
+    CHECK_THROWS_WITH(y.set_requires_grad(false), Catch::Contains("only leaves"));
+    x.set_requires_grad(false);
+    CHECK_FALSE((x * 2.0).requires_grad());
+}
+
+TEST_CASE("a deep chain (10k ops) runs backward and is freed without deep recursion") {
+    // 256 KiB is far less than 10k nested frames need, so any recursion over the depth (in the
+    // topological sort, the backward closures or the nodes' destructors) crashes this test.
+    constexpr int depth = 10000;
+    constexpr std::size_t stack_bytes = 256 * 1024;
+    run_with_small_stack(stack_bytes, [] {
+        auto x = parameter(T::from_vector({2}, {1.0, -1.0}));
+        V y = x;
+        for (int i = 0; i < depth; ++i) y = y * 1.0001;  // y = 1.0001^depth x
+        sum(y).backward();
+        double expected = std::pow(1.0001, depth);
+        std::vector<double> g = x.grad().to_vector();
+        if (std::fabs(g[0] - expected) > 1e-9 * expected || std::fabs(g[1] - expected) > 1e-9 * expected)
+            throw std::runtime_error("wrong gradient at depth " + std::to_string(depth));
+    });
+    run_with_small_stack(stack_bytes, [] {
+        // Never back-propagated: the whole graph is alive until the last handle goes.
+        auto x = parameter(T::ones({2}));
+        V y = x;
+        for (int i = 0; i < depth; ++i) y = tanh(y) + 0.5;
+    });
+}

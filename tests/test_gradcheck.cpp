@@ -1,0 +1,351 @@
+// Finite-difference gradient checks (double precision) for every differentiable op and loss, in the
+// spirit of dlib's test_layer: one generic routine, aigc::gradcheck, applied to each op in turn.
+// Inputs are deterministic waves kept away from kinks (relu at 0) and domain edges (log at 0).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <aigc/autograd/autograd.hpp>
+#include <aigc/autograd/gradcheck.hpp>
+
+using namespace aigc;
+
+namespace {
+
+using V = Var<double>;
+using T = Tensor<double>;
+using Inputs = std::vector<V>;
+
+// x_i = offset + scale * sin(freq * i + phase): smooth, reproducible, no RNG.
+T wave(const Shape& shape, double scale = 1.0, double freq = 0.37, double phase = 0.1, double offset = 0.0) {
+    T t(shape);
+    for (index_t i = 0; i < t.numel(); ++i)
+        t.data()[i] = offset + scale * std::sin(freq * static_cast<double>(i) + phase);
+    return t;
+}
+
+// Pushes every element at least `gap` away from zero, keeping its sign (for relu / leaky_relu).
+T away_from_zero(T t, double gap = 0.1) {
+    for (index_t i = 0; i < t.numel(); ++i) t.data()[i] += t.data()[i] >= 0 ? gap : -gap;
+    return t;
+}
+
+void expect_gradients_match(const CheckedFunction& f, const std::vector<T>& inputs) {
+    GradcheckResult result = gradcheck(f, inputs);
+    INFO(result.message);
+    CHECK(result.ok);
+}
+
+const char* reduction_name(Reduction r) {
+    switch (r) {
+        case Reduction::mean: return "mean";
+        case Reduction::sum: return "sum";
+        case Reduction::none: return "none";
+    }
+    return "?";
+}
+const Reduction all_reductions[] = {Reduction::mean, Reduction::sum, Reduction::none};
+
+}  // namespace
+
+// ---- linear algebra ------------------------------------------------------------------------
+
+TEST_CASE("gradcheck: matmul") {
+    expect_gradients_match([](const Inputs& v) { return matmul(v[0], v[1]); },
+                           {wave({3, 4}), wave({4, 5}, 0.8, 0.23, 0.4)});
+    // Degenerate inner and outer sizes of 1.
+    expect_gradients_match([](const Inputs& v) { return matmul(v[0], v[1]); }, {wave({1, 3}), wave({3, 1}, 0.5)});
+}
+
+TEST_CASE("gradcheck: linear with and without bias") {
+    T x = wave({4, 3}), w = wave({2, 3}, 0.7, 0.23, 0.4), b = wave({2}, 0.3, 1.1);
+    expect_gradients_match([](const Inputs& v) { return linear(v[0], v[1], v[2]); }, {x, w, b});
+    expect_gradients_match([](const Inputs& v) { return linear(v[0], v[1]); }, {x, w});
+}
+
+TEST_CASE("gradcheck: a two-layer perceptron with a loss (the seed's smoke test)") {
+    T x = wave({5, 4}), w1 = wave({6, 4}, 0.5, 0.23, 0.4), b1 = wave({6}, 0.2, 0.9);
+    T w2 = wave({3, 6}, 0.5, 0.61, 0.2), b2 = wave({3}, 0.1, 1.3);
+    auto target = Tensor<double>::from_vector({5, 3}, {1, 0, 1, 0, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0});
+    expect_gradients_match(
+        [target](const Inputs& v) {
+            V hidden = leaky_relu(linear(v[0], v[1], v[2]), 0.2);
+            return bce_with_logits(linear(hidden, v[3], v[4]), target);
+        },
+        {x, w1, b1, w2, b2});
+}
+
+// ---- arithmetic with broadcasting -----------------------------------------------------------
+
+namespace {
+struct BinaryCase {
+    Shape a, b, out;
+};
+// Every layout binary_layout accepts, in both operand orders.
+const BinaryCase binary_cases[] = {
+    {{3, 4}, {3, 4}, {3, 4}},  // same shape
+    {{3, 4}, {4}, {3, 4}},     // row [cols]
+    {{4}, {3, 4}, {3, 4}},
+    {{3, 4}, {1, 4}, {3, 4}},  // row [1, cols]
+    {{1, 4}, {3, 4}, {3, 4}},
+    {{3, 4}, {3, 1}, {3, 4}},  // column [rows, 1]
+    {{3, 1}, {3, 4}, {3, 4}},
+    {{3, 4}, {}, {3, 4}},      // scalar tensor (rank 0)
+    {{}, {3, 4}, {3, 4}},
+    {{3, 4}, {1}, {3, 4}},     // one-element tensor
+    {{1}, {3, 4}, {3, 4}},
+    {{2, 3, 4}, {4}, {2, 3, 4}},  // a row broadcast over a rank-3 tensor's [rows, cols] view
+};
+
+template <class Op>
+void check_binary(const char* name, Op op) {
+    for (const auto& c : binary_cases) {
+        INFO(name << ": " << c.a << " and " << c.b);
+        // Operands stay in [1.5, 2.5] so division is smooth; the two waves differ so a swapped
+        // gradient would show.
+        T a = wave(c.a, 0.5, 0.37, 0.1, 2.0), b = wave(c.b, 0.5, 0.91, 0.7, 2.0);
+        {
+            V va(a), vb(b);
+            CHECK(op(va, vb).shape() == c.out);
+        }
+        expect_gradients_match([op](const Inputs& v) { return op(v[0], v[1]); }, {a, b});
+    }
+}
+}  // namespace
+
+TEST_CASE("gradcheck: add in every broadcast layout") {
+    check_binary("add", [](const V& a, const V& b) { return a + b; });
+}
+TEST_CASE("gradcheck: sub in every broadcast layout") {
+    check_binary("sub", [](const V& a, const V& b) { return a - b; });
+}
+TEST_CASE("gradcheck: mul in every broadcast layout") {
+    check_binary("mul", [](const V& a, const V& b) { return a * b; });
+}
+TEST_CASE("gradcheck: div in every broadcast layout") {
+    check_binary("div", [](const V& a, const V& b) { return a / b; });
+}
+
+TEST_CASE("gradcheck: one Var as both operands") {
+    T x = wave({3, 4}, 0.5, 0.37, 0.1, 2.0);
+    expect_gradients_match([](const Inputs& v) { return v[0] * v[0]; }, {x});
+    expect_gradients_match([](const Inputs& v) { return v[0] / v[0] + v[0] - v[0] * 3.0; }, {x});
+}
+
+TEST_CASE("gradcheck: scalar forms and neg") {
+    T x = wave({3, 4});
+    expect_gradients_match([](const Inputs& v) { return v[0] + 1.5; }, {x});
+    expect_gradients_match([](const Inputs& v) { return 1.5 + v[0]; }, {x});
+    expect_gradients_match([](const Inputs& v) { return v[0] - 0.7; }, {x});
+    expect_gradients_match([](const Inputs& v) { return 0.7 - v[0]; }, {x});
+    expect_gradients_match([](const Inputs& v) { return v[0] * -2.5; }, {x});
+    expect_gradients_match([](const Inputs& v) { return -2.5 * v[0]; }, {x});
+    expect_gradients_match([](const Inputs& v) { return v[0] / 4.0; }, {x});
+    expect_gradients_match([](const Inputs& v) { return neg(v[0]); }, {x});
+    expect_gradients_match([](const Inputs& v) { return -v[0]; }, {x});
+}
+
+// ---- reductions ------------------------------------------------------------------------------
+
+TEST_CASE("gradcheck: sum and mean over everything and along each axis") {
+    T x = wave({3, 5});
+    expect_gradients_match([](const Inputs& v) { return sum(v[0]); }, {x});
+    expect_gradients_match([](const Inputs& v) { return mean(v[0]); }, {x});
+    expect_gradients_match([](const Inputs& v) { return mean(v[0]); }, {wave({2, 3, 4})});  // rank 3
+    for (int axis : {0, 1, -1}) {
+        for (bool keepdim : {false, true}) {
+            INFO("axis " << axis << ", keepdim " << keepdim);
+            expect_gradients_match([=](const Inputs& v) { return sum(v[0], axis, keepdim); }, {x});
+            expect_gradients_match([=](const Inputs& v) { return mean(v[0], axis, keepdim); }, {x});
+        }
+    }
+}
+
+TEST_CASE("sum and mean along an axis have PyTorch's shapes") {
+    V x(wave({3, 5}));
+    CHECK(sum(x, 0).shape() == Shape{5});
+    CHECK(sum(x, 1).shape() == Shape{3});
+    CHECK(sum(x, -1).shape() == Shape{3});
+    CHECK(sum(x, 0, true).shape() == Shape{1, 5});
+    CHECK(mean(x, 1, true).shape() == Shape{3, 1});
+    CHECK(sum(x).shape() == Shape{});
+}
+
+// ---- element-wise functions --------------------------------------------------------------------
+
+TEST_CASE("gradcheck: activations and element-wise functions") {
+    T x = wave({3, 4}, 2.0);
+    T kinked = away_from_zero(x);
+    T positive = wave({3, 4}, 0.8, 0.37, 0.1, 1.0);  // in [0.2, 1.8]
+    expect_gradients_match([](const Inputs& v) { return relu(v[0]); }, {kinked});
+    expect_gradients_match([](const Inputs& v) { return leaky_relu(v[0]); }, {kinked});
+    expect_gradients_match([](const Inputs& v) { return leaky_relu(v[0], 0.2); }, {kinked});
+    expect_gradients_match([](const Inputs& v) { return tanh(v[0]); }, {x});
+    expect_gradients_match([](const Inputs& v) { return sigmoid(v[0]); }, {x});
+    expect_gradients_match([](const Inputs& v) { return exp(v[0]); }, {x});
+    expect_gradients_match([](const Inputs& v) { return log(v[0]); }, {positive});
+    expect_gradients_match([](const Inputs& v) { return softplus(v[0]); }, {wave({3, 4}, 6.0)});
+    expect_gradients_match([](const Inputs& v) { return square(v[0]); }, {x});
+    // A rank-3 input goes through the same [rows, cols] view.
+    expect_gradients_match([](const Inputs& v) { return tanh(v[0]); }, {wave({2, 3, 4})});
+}
+
+TEST_CASE("gradcheck: pow by a scalar") {
+    T positive = wave({3, 4}, 0.8, 0.37, 0.1, 1.0);
+    for (double exponent : {3.0, 0.5, -1.5, 2.7}) {
+        INFO("exponent " << exponent);
+        expect_gradients_match([=](const Inputs& v) { return pow(v[0], exponent); }, {positive});
+    }
+    // Integer exponents are defined for negative bases too.
+    expect_gradients_match([](const Inputs& v) { return pow(v[0], 3.0); }, {wave({3, 4}, 2.0)});
+}
+
+// ---- shape ops ---------------------------------------------------------------------------------
+
+TEST_CASE("gradcheck: reshape and view") {
+    // Multiplying by a fixed pattern after the reshape makes every element's gradient distinct.
+    T pattern = wave({2, 6}, 1.0, 1.3, 0.2);
+    expect_gradients_match([pattern](const Inputs& v) { return reshape(v[0], {2, 6}) * V(pattern); }, {wave({3, 4})});
+    expect_gradients_match([pattern](const Inputs& v) { return view(v[0], {2, 6}) * V(pattern); }, {wave({12})});
+    expect_gradients_match([](const Inputs& v) { return reshape(v[0], {2, 2, 3}); }, {wave({3, 4})});
+}
+
+TEST_CASE("gradcheck: concat and slice_cols") {
+    expect_gradients_match([](const Inputs& v) { return concat(std::vector<V>{v[0], v[1], v[2]}); },
+                           {wave({3, 2}), wave({3, 4}, 0.5, 0.9), wave({3, 1}, 2.0, 0.3)});
+    expect_gradients_match([](const Inputs& v) { return concat(std::vector<V>{v[0]}); }, {wave({2, 3})});
+    // One part used twice: its gradient is the sum of both column blocks.
+    expect_gradients_match([](const Inputs& v) { return concat(std::vector<V>{v[0], v[1], v[0]}); },
+                           {wave({3, 2}), wave({3, 3}, 0.5, 0.9)});
+    expect_gradients_match([](const Inputs& v) { return slice_cols(v[0], 1, 3); }, {wave({3, 5})});
+    expect_gradients_match([](const Inputs& v) { return slice_cols(v[0], 0, 5); }, {wave({3, 5})});
+    // Slices that overlap accumulate into the same columns.
+    expect_gradients_match([](const Inputs& v) { return slice_cols(v[0], 0, 3) * slice_cols(v[0], 2, 3); },
+                           {wave({3, 5})});
+}
+
+TEST_CASE("gradcheck: dropout with a generator re-seeded on every call") {
+    T x = wave({8, 16});
+    auto dropped = [](const Inputs& v) {
+        Generator gen(42);  // the same seed gives the same mask on every evaluation
+        return dropout(v[0], 0.3, true, gen);
+    };
+    expect_gradients_match(dropped, {x});
+
+    // The check above is only meaningful if the mask drops some elements and scales the rest.
+    V out = dropped({V(x)});
+    index_t zeros = 0;
+    for (index_t i = 0; i < out.numel(); ++i) {
+        double y = out.value().data()[i];
+        if (y == 0.0) ++zeros;
+        else CHECK(y == Approx(x.data()[i] / 0.7));
+    }
+    CHECK(zeros > 0);
+    CHECK(zeros < out.numel());
+
+    Generator gen(42);
+    expect_gradients_match([&gen](const Inputs& v) { return dropout(v[0], 0.3, false, gen); }, {x});  // identity
+}
+
+// ---- losses ------------------------------------------------------------------------------------
+
+TEST_CASE("gradcheck: bce on probabilities") {
+    T p = wave({4, 3}, 0.4, 0.37, 0.1, 0.5);  // in [0.1, 0.9]
+    T t = wave({4, 3}, 0.5, 0.77, 0.3, 0.5);  // soft targets in [0, 1]
+    for (Reduction r : all_reductions) {
+        INFO("reduction " << reduction_name(r));
+        expect_gradients_match([=](const Inputs& v) { return bce(v[0], t, r); }, {p});
+    }
+}
+
+TEST_CASE("gradcheck: bce_with_logits") {
+    T x = wave({4, 3}, 4.0);
+    T t = wave({4, 3}, 0.5, 0.77, 0.3, 0.5);
+    for (Reduction r : all_reductions) {
+        INFO("reduction " << reduction_name(r));
+        expect_gradients_match([=](const Inputs& v) { return bce_with_logits(v[0], t, r); }, {x});
+    }
+}
+
+TEST_CASE("gradcheck: mse") {
+    T prediction = wave({4, 3}), target = wave({4, 3}, 0.5, 0.5, 1.0);
+    for (Reduction r : all_reductions) {
+        INFO("reduction " << reduction_name(r));
+        expect_gradients_match([=](const Inputs& v) { return mse(v[0], target, r); }, {prediction});
+    }
+}
+
+TEST_CASE("gradcheck: cross_entropy") {
+    T logits = wave({4, 5}, 3.0);
+    std::vector<int> labels{2, 0, 4, 1};
+    for (Reduction r : all_reductions) {
+        INFO("reduction " << reduction_name(r));
+        expect_gradients_match([=](const Inputs& v) { return cross_entropy(v[0], labels, r); }, {logits});
+    }
+    // Large logits go through the max-shifted log-sum-exp.
+    expect_gradients_match([=](const Inputs& v) { return cross_entropy(v[0] + 500.0, labels); }, {logits});
+}
+
+TEST_CASE("gradcheck: gaussian_kl") {
+    T mu = wave({3, 4}), logvar = wave({3, 4}, 2.0, 0.23, 0.4);
+    for (Reduction r : all_reductions) {
+        INFO("reduction " << reduction_name(r));
+        expect_gradients_match([=](const Inputs& v) { return gaussian_kl(v[0], v[1], r); }, {mu, logvar});
+    }
+}
+
+// ---- the checker itself ------------------------------------------------------------------------
+
+namespace {
+// y = x^2 with a deliberately wrong backward (3x instead of 2x), built like any op in autograd/.
+V wrong_square(const V& x) {
+    T out(x.shape());
+    for (index_t i = 0; i < out.numel(); ++i) out.data()[i] = x.value().data()[i] * x.value().data()[i];
+    return detail::make_result(std::move(out), "wrong_square", {x}, [xv = x.value()](Node<double, Cpu>& self) {
+        T& g = self.inputs[0]->grad_buffer();
+        for (index_t i = 0; i < g.numel(); ++i) g.data()[i] += self.grad.data()[i] * 3.0 * xv.data()[i];
+    });
+}
+// The same op whose backward writes NaN: comparisons with NaN are false, so a careless `error > tol`
+// test would let it pass.
+V nan_square(const V& x) {
+    T out(x.shape());
+    for (index_t i = 0; i < out.numel(); ++i) out.data()[i] = x.value().data()[i] * x.value().data()[i];
+    return detail::make_result(std::move(out), "nan_square", {x}, [](Node<double, Cpu>& self) {
+        T& g = self.inputs[0]->grad_buffer();
+        for (index_t i = 0; i < g.numel(); ++i) g.data()[i] = std::nan("");
+    });
+}
+}  // namespace
+
+TEST_CASE("gradcheck fails on a wrong gradient and names the element") {
+    GradcheckResult result =
+        gradcheck([](const Inputs& v) { return wrong_square(v[0]); }, {wave({2, 3}, 1.0, 0.37, 0.1, 2.0)});
+    CHECK_FALSE(result.ok);
+    CHECK_FALSE(static_cast<bool>(result));
+    CHECK(result.max_abs_error > 1.0);
+    CHECK_THAT(result.message, Catch::Contains("input 0 [2, 3] element 0"));
+}
+
+TEST_CASE("gradcheck fails on a NaN gradient") {
+    GradcheckResult result = gradcheck([](const Inputs& v) { return nan_square(v[0]); }, {wave({2, 3})});
+    CHECK_FALSE(result.ok);
+    CHECK(std::isnan(result.max_abs_error));
+}
+
+TEST_CASE("gradcheck fails when only the second input's gradient is wrong") {
+    GradcheckResult result = gradcheck([](const Inputs& v) { return v[0] * wrong_square(v[1]); },
+                                       {wave({2, 3}), wave({2, 3}, 1.0, 0.5, 0.2, 2.0)});
+    CHECK_FALSE(result.ok);
+    CHECK_THAT(result.message, Catch::Contains("input 1"));
+}
+
+TEST_CASE("gradcheck passes a correct custom op") {
+    auto square_by_hand = [](const Inputs& v) { return v[0] * v[0]; };
+    GradcheckResult result = gradcheck(square_by_hand, {wave({2, 3})});
+    CHECK(result.ok);
+    CHECK(result.message == "gradcheck: ok");
+    CHECK(result.max_abs_error < 1e-6);
+}
