@@ -1,0 +1,76 @@
+#pragma once
+// What every example program shares: the common flags, one-line error reporting and the device
+// switch. A failure prints "<program>: error: <what went wrong>" once and exits non-zero.
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <string>
+
+#include <aigc/aigc.hpp>
+
+namespace examples {
+
+struct CommonOptions {
+    std::string data = "data/mnist";
+    std::string out;
+    int epochs = 1;
+    std::int64_t batch = 64;
+    std::uint64_t seed = 1;
+    std::string device = "cpu";
+    std::int64_t max_steps = 0;  // 0: no limit
+    bool resume = false;
+    int threads = 0;             // 0: AIGC_NUM_THREADS or the OpenMP default
+};
+
+inline void add_training_options(CLI::App& cmd, CommonOptions& o) {
+    cmd.add_option("--data", o.data, "folder with the MNIST IDX files (scripts/fetch-data.sh)")->capture_default_str();
+    cmd.add_option("--out", o.out, "folder for checkpoints, images, metrics.csv and loss.svg")->capture_default_str();
+    cmd.add_option("--epochs", o.epochs, "passes over the training set")->capture_default_str()->check(CLI::Range(1, 100000));
+    cmd.add_option("--batch", o.batch, "mini-batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    cmd.add_option("--seed", o.seed, "seed of every random choice (init, noise, shuffling)")->capture_default_str();
+    cmd.add_option("--device", o.device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+    cmd.add_option("--max-steps", o.max_steps, "stop after this many training steps in all (0: no limit)")
+        ->capture_default_str()
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+    cmd.add_flag("--resume", o.resume, "continue from <out>/checkpoint.safetensors");
+    cmd.add_option("--threads", o.threads, "CPU threads (default: AIGC_NUM_THREADS or all cores)")
+        ->check(CLI::Range(0, 4096));
+}
+
+inline void apply_threads(const CommonOptions& o) {
+    if (o.threads > 0) aigc::set_num_threads(o.threads);
+}
+
+// The device is a template parameter everywhere below; this picks the instantiation.
+inline void require_cpu(const CommonOptions& o, const char* program) {
+    AIGC_CHECK(o.device == "cpu", program, ": --device ", o.device,
+               ": this program was built without the CUDA backend (no CUDA compiler at configure time)");
+}
+
+// Runs a CLI11 app: parse errors and aigc::Error both become one line on stderr and exit code 2 / 1.
+inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>& dispatch) {
+    app.failure_message([](const CLI::App* a, const CLI::Error& e) {
+        return a->get_name() + ": error: " + e.what() + " (see --help)\n";
+    });
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    try {
+        dispatch();
+        return 0;
+    } catch (const aigc::Error& e) {
+        std::cerr << app.get_name() << ": error: " << e.what() << "\n";
+    } catch (const std::exception& e) {
+        std::cerr << app.get_name() << ": error: " << e.what() << "\n";
+    }
+    return 1;
+}
+
+}  // namespace examples

@@ -1,0 +1,156 @@
+#pragma once
+// The epoch loop every trainer shares: resume from <out>/checkpoint.safetensors, progress bar,
+// per-epoch metrics.csv and loss.svg, a checkpoint after every epoch (and when --max-steps stops
+// a run mid-epoch), and a hard stop on a non-finite loss before anything is written.
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <aigc/aigc.hpp>
+
+#include "cli.hpp"
+
+namespace examples {
+
+namespace fs = std::filesystem;
+
+struct LoopSpec {
+    std::string kind;                       // "gan", "vae", "classifier": checked on --resume
+    std::string config;                     // architecture summary: checked on --resume
+    std::vector<std::string> losses;        // names of the values a step returns
+    std::vector<std::string> epoch_metrics; // names of the values epoch_end returns
+};
+
+template <class T, class D>
+struct LoopHooks {
+    std::function<aigc::models::NamedTensors<T, D>()> state;                   // what a checkpoint saves
+    std::function<void(const aigc::models::NamedTensors<T, D>&)> load_state;   // and restores (checked)
+    std::function<std::vector<double>(const aigc::data::Batch<T, D>&)> step;  // one optimizer step
+    std::function<std::vector<double>(std::int64_t epoch)> epoch_end;         // metrics, images
+};
+
+namespace detail {
+// Previous epochs' rows of metrics.csv (numbers only, as this loop writes them), for loss.svg.
+inline std::vector<std::vector<double>> read_metric_rows(const fs::path& csv) {
+    std::vector<std::vector<double>> rows;
+    std::ifstream in(csv);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+        std::vector<double> row;
+        std::stringstream cells(line);
+        for (std::string cell; std::getline(cells, cell, ',');) row.push_back(std::strtod(cell.c_str(), nullptr));
+        rows.push_back(row);
+    }
+    return rows;
+}
+}  // namespace detail
+
+// loss.svg: every loss column of metrics.csv against the epoch, including epochs before a resume.
+inline void write_loss_plot(const fs::path& csv_path, const LoopSpec& spec, const fs::path& svg) {
+    auto rows = detail::read_metric_rows(csv_path);
+    std::vector<aigc::io::Series> series;
+    for (std::size_t k = 0; k < spec.losses.size(); ++k) {
+        aigc::io::Series s{spec.losses[k], {}, {}};
+        for (const auto& row : rows)
+            if (row.size() > 2 + k) {
+                s.x.push_back(row[0]);
+                s.y.push_back(row[2 + k]);
+            }
+        series.push_back(s);
+    }
+    aigc::io::write_svg_plot(svg, series, {.title = spec.kind + " training loss (epoch means)", .x_label = "epoch"});
+}
+
+template <class T, class D>
+void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::DataLoader<T, D>& loader,
+                  aigc::Generator& rng, const LoopHooks<T, D>& hooks) {
+    using namespace aigc;
+    fs::create_directories(o.out);
+    const fs::path checkpoint = fs::path(o.out) / "checkpoint.safetensors";
+    const fs::path csv_path = fs::path(o.out) / "metrics.csv";
+
+    models::RunState run_state{{}, rng, loader.state()};
+    if (o.resume) {
+        auto [saved, tensors] = models::load_checkpoint<T, D>(checkpoint, spec.kind, spec.config);
+        hooks.load_state(tensors);
+        run_state = saved;
+        rng.set_state(run_state.rng.seed(), run_state.rng.offset());
+        loader.restore(run_state.loader);
+        std::cerr << "resumed from " << checkpoint.string() << " after " << run_state.progress.epochs_done << " epochs, "
+                  << run_state.progress.steps_done << " steps\n";
+    }
+
+    std::vector<std::string> columns{"epoch", "step"};
+    for (const auto& name : spec.losses) columns.push_back(name);
+    for (const auto& name : spec.epoch_metrics) columns.push_back(name);
+    columns.push_back("seconds");
+    io::CsvWriter csv(csv_path, columns, o.resume ? io::CsvMode::append : io::CsvMode::truncate);
+
+    auto save = [&] {
+        run_state.rng = rng;
+        run_state.loader = loader.state();
+        models::save_checkpoint(checkpoint, spec.kind, hooks.state(), run_state, spec.config);
+    };
+    const std::int64_t steps_per_epoch = loader.batches_per_epoch();
+    bool budget_left = true;
+    for (std::int64_t epoch = run_state.progress.epochs_done + 1; epoch <= o.epochs && budget_left; ++epoch) {
+        auto started = std::chrono::steady_clock::now();
+        std::vector<double> sums(spec.losses.size(), 0.0);
+        std::int64_t steps = 0, samples = 0;
+        io::ProgressBar bar({.epoch = epoch, .epochs = o.epochs, .steps = steps_per_epoch});
+        io::ProgressValues shown;
+        std::int64_t step_in_epoch = loader.state().next_batch;
+        for (const auto& batch : loader) {
+            std::vector<double> losses = hooks.step(batch);
+            for (std::size_t k = 0; k < losses.size(); ++k) {
+                AIGC_CHECK(std::isfinite(losses[k]), spec.kind, ": ", spec.losses[k], " became ", losses[k],
+                           " at step ", run_state.progress.steps_done + 1, " (epoch ", epoch,
+                           "); stopped without saving, the last checkpoint is intact: ", checkpoint.string());
+                sums[k] += losses[k];
+            }
+            ++steps;
+            ++run_state.progress.steps_done;
+            samples += batch.images.shape()[0];
+            shown.clear();
+            for (std::size_t k = 0; k < losses.size(); ++k) shown.emplace_back(spec.losses[k], losses[k]);
+            bar.update(++step_in_epoch, samples, shown);
+            if (o.max_steps > 0 && run_state.progress.steps_done >= o.max_steps) {
+                budget_left = false;
+                break;
+            }
+        }
+        bar.finish(samples, shown);
+        bool epoch_complete = !loader.in_epoch();
+        if (epoch_complete) run_state.progress.epochs_done = epoch;
+        std::vector<double> metrics = hooks.epoch_end(epoch);
+        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+        std::vector<io::CsvField> row{epoch, run_state.progress.steps_done};
+        std::cout << spec.kind << " epoch " << epoch << (epoch_complete ? "" : " (partial)") << " step "
+                  << run_state.progress.steps_done;
+        for (std::size_t k = 0; k < sums.size(); ++k) {
+            double mean = steps ? sums[k] / double(steps) : 0.0;
+            row.emplace_back(mean);
+            std::cout << "  " << spec.losses[k] << " " << mean;
+        }
+        for (std::size_t k = 0; k < metrics.size(); ++k) {
+            row.emplace_back(metrics[k]);
+            std::cout << "  " << spec.epoch_metrics[k] << " " << metrics[k];
+        }
+        row.emplace_back(seconds);
+        std::cout << "  (" << seconds << " s, " << (seconds > 0 ? double(samples) / seconds : 0.0) << " samples/s)"
+                  << std::endl;
+        csv.write_row(row);
+        save();
+        write_loss_plot(csv_path, spec, fs::path(o.out) / "loss.svg");
+    }
+}
+
+}  // namespace examples
