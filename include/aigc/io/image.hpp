@@ -1,0 +1,82 @@
+#pragma once
+// Image grids of generated samples, like torchvision.utils.make_grid + save_image: n images of
+// height x width (a batch [n, height * width], e.g. MNIST [n, 784]) laid out `columns` per row with
+// `padding` pixels around each, written as an 8-bit grayscale PNG.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "../core/tensor.hpp"
+#include "png.hpp"
+
+namespace aigc::io {
+
+enum class PixelRange {
+    minus_one_to_one,  // tanh outputs (the GAN generator): -1 -> 0 (black), 1 -> 255 (white)
+    zero_to_one,       // sigmoid outputs and MNIST pixels (the VAE decoder)
+};
+
+struct GridOptions {
+    index_t image_height = 28;
+    index_t image_width = 28;
+    index_t columns = 8;  // images per row (torchvision's nrow)
+    index_t padding = 2;  // pixels between images and around the border
+    PixelRange range = PixelRange::minus_one_to_one;
+    std::uint8_t pad_value = 0;
+};
+
+// images [n, image_height * image_width] (any shape whose first dimension is n and whose rows hold
+// one image each). Pixel = floor(255 u + 0.5) clamped to [0, 255], u = (x + 1) / 2 or x by range:
+// the same rounding as torchvision's save_image.
+template <class T, class D>
+GrayImage make_image_grid(const Tensor<T, D>& images, const GridOptions& options = {}) {
+    const index_t h = options.image_height, w = options.image_width, pad = options.padding;
+    // stb takes int sizes; a grid larger than this is a mistake, not a picture.
+    constexpr index_t max_side = 1 << 15;
+    AIGC_CHECK(h > 0 && w > 0 && options.columns > 0 && pad >= 0 && h <= max_side && w <= max_side && pad <= max_side &&
+                   options.columns <= max_side,
+               "make_image_grid: need image size, columns in [1, ", max_side, "] and padding in [0, ", max_side,
+               "], given image ", h, "x", w, ", columns ", options.columns, ", padding ", pad);
+    AIGC_CHECK(images.defined() && images.rank() >= 1 && images.shape()[0] > 0, "make_image_grid: expected a batch ",
+               "[n, ", h * w, "] with n > 0, given ", images.defined() ? images.shape().str() : "an undefined tensor");
+    const index_t n = images.shape()[0];
+    AIGC_CHECK(images.numel() == n * h * w, "make_image_grid: each of the ", n, " images should have ", h, "x", w,
+               " = ", h * w, " pixels, given ", images.shape(), " (", images.numel() / n, " per image)");
+
+    const index_t columns = std::min(options.columns, n);
+    const index_t rows = (n + columns - 1) / columns;
+    const index_t grid_width = columns * (w + pad) + pad, grid_height = rows * (h + pad) + pad;
+    AIGC_CHECK(grid_width <= max_side && grid_height <= max_side, "make_image_grid: grid would be ", grid_width, "x",
+               grid_height, " pixels, more than ", max_side, " on a side");
+
+    GrayImage grid;
+    grid.width = static_cast<int>(grid_width);
+    grid.height = static_cast<int>(grid_height);
+    grid.pixels.assign(static_cast<std::size_t>(grid_width * grid_height), options.pad_value);
+
+    const std::vector<T> values = images.to_vector();
+    for (index_t k = 0; k < n; ++k) {
+        const index_t top = pad + (k / columns) * (h + pad), left = pad + (k % columns) * (w + pad);
+        for (index_t y = 0; y < h; ++y)
+            for (index_t x = 0; x < w; ++x) {
+                const double value = static_cast<double>(values[static_cast<std::size_t>((k * h + y) * w + x)]);
+                AIGC_CHECK(std::isfinite(value), "make_image_grid: image ", k, " pixel (", y, ", ", x, ") is ", value,
+                           "; cannot draw a non-finite value");
+                const double unit = options.range == PixelRange::minus_one_to_one ? (value + 1.0) / 2.0 : value;
+                const double level = std::clamp(std::floor(unit * 255.0 + 0.5), 0.0, 255.0);
+                grid.pixels[static_cast<std::size_t>((top + y) * grid_width + left + x)] =
+                    static_cast<std::uint8_t>(level);
+            }
+    }
+    return grid;
+}
+
+template <class T, class D>
+void write_image_grid(const std::filesystem::path& path, const Tensor<T, D>& images, const GridOptions& options = {}) {
+    write_png(path, make_image_grid(images, options));
+}
+
+}  // namespace aigc::io

@@ -1,0 +1,13 @@
+#pragma once
+// Files: checkpoints (safetensors), sample grids (PNG), loss curves (SVG), metrics (CSV) and a
+// progress bar. Everything here reads or writes host memory; device tensors are copied to the host.
+#include "atomic_file.hpp"
+#include "metadata.hpp"
+#include "named_tensors.hpp"
+#include "safetensors_header.hpp"
+#include "safetensors.hpp"
+#include "png.hpp"
+#include "image.hpp"
+#include "plot.hpp"
+#include "csv.hpp"
+#include "progress.hpp"
