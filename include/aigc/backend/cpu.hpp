@@ -1,15 +1,30 @@
 #pragma once
 // Kernels<Cpu>: the kernel table on Eigen 3.4. Matrices are Eigen::Maps over tensor storage (no
-// copies); element-wise maps are plain loops over the shared functors, which the compiler
-// vectorises when every operand is dense.
+// copies). Single-precision GEMM runs our AVX2/FMA kernel where the CPU has it (cpu_gemm_avx2.hpp),
+// Eigen's otherwise; element-wise maps are loops over the shared functors (SIMD forms for the
+// libm ones, cpu_vector_math.hpp). Work big enough to pay for it is split over the thread pool in
+// chunks whose boundaries do not depend on the thread count, so results are bit-identical for
+// any AIGC_NUM_THREADS.
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <span>
+#include <utility>
+#include <vector>
 
 #include <Eigen/Core>
 
 #include "../core/kernels.hpp"
+#include "cpu_vector_math.hpp"
 #include "threads.hpp"
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(__CUDACC__) && \
+    !defined(AIGC_NO_AVX2_GEMM)
+#define AIGC_HAVE_AVX2_GEMM 1
+#include "cpu_gemm_avx2.hpp"
+#include "cpu_philox_avx2.hpp"
+#endif
 
 namespace aigc {
 
@@ -26,42 +41,52 @@ struct Kernels<Cpu> {
     template <class T>
     static void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, const T* a,
                      const T* b, T beta, T* c) {
-        detail::ensure_thread_env();
         if (m == 0 || n == 0) return;
-        Map<T> C(c, m, n);
         if (k == 0) {
+            Map<T> C(c, m, n);
             if (beta == T(0)) C.setZero();
             else C *= beta;
             return;
         }
-        MapC<T> A(a, trans_a ? k : m, trans_a ? m : k);
-        MapC<T> B(b, trans_b ? n : k, trans_b ? k : n);
-        if (beta == T(0)) C.setZero();
-        else if (beta != T(1)) C *= beta;
-        // Four spellings so Eigen picks its transposed GEMM kernels instead of materialising A^T.
-        if (!trans_a && !trans_b) C.noalias() += alpha * A * B;
-        else if (trans_a && !trans_b) C.noalias() += alpha * A.transpose() * B;
-        else if (!trans_a && trans_b) C.noalias() += alpha * A * B.transpose();
-        else C.noalias() += alpha * A.transpose() * B.transpose();
+        // Column chunks of whole 16-wide panels; a few per thread so a preempted thread does not
+        // hold the others up. Below ~2 MFLOP waking a second thread costs more than it saves.
+        constexpr index_t panel = 16;
+        index_t panels = (n + panel - 1) / panel;
+        double flops = 2.0 * double(m) * double(n) * double(k);
+        index_t threads = flops < 2.0e6 ? 1 : detail::cpu_pool().threads();
+        index_t chunks = std::min<index_t>(panels, threads == 1 ? 1 : 4 * threads);
+        index_t width = (panels + chunks - 1) / chunks * panel;
+        chunks = (n + width - 1) / width;
+        auto parallel = [](index_t count, auto&& f) {
+            if (count == 1) f(index_t(0));
+            else detail::cpu_pool().parallel_for(count, f);
+        };
+#if defined(AIGC_HAVE_AVX2_GEMM)
+        if constexpr (std::is_same_v<T, float>) {
+            if (detail::avx2::supported()) {
+                detail::avx2::gemm(trans_a, trans_b, m, n, k, alpha, a, b, beta, c, chunks, width, parallel);
+                return;
+            }
+        }
+#endif
+        parallel(chunks, [&](index_t chunk) {
+            index_t j0 = chunk * width;
+            eigen_gemm_columns(trans_a, trans_b, m, n, k, alpha, a, b, beta, c, j0, std::min(n, j0 + width));
+        });
     }
 
     // y[i,j] (+)= f(a[i,j], b[i,j], ...), operands broadcast by their strides.
     template <class T, class F>
     static void transform(index_t rows, index_t cols, F f, T* y, In<T> a, bool accumulate) {
-        apply(rows, cols, accumulate, y, [&](index_t i, index_t j) { return f(at(a, i, j)); },
-              [&](index_t k) { return f(a.p[k]); }, dense(a, cols));
+        apply(rows, cols, f, y, accumulate, a);
     }
     template <class T, class F>
     static void transform(index_t rows, index_t cols, F f, T* y, In<T> a, In<T> b, bool accumulate) {
-        apply(rows, cols, accumulate, y, [&](index_t i, index_t j) { return f(at(a, i, j), at(b, i, j)); },
-              [&](index_t k) { return f(a.p[k], b.p[k]); }, dense(a, cols) && dense(b, cols));
+        apply(rows, cols, f, y, accumulate, a, b);
     }
     template <class T, class F>
     static void transform(index_t rows, index_t cols, F f, T* y, In<T> a, In<T> b, In<T> c, bool accumulate) {
-        apply(rows, cols, accumulate, y,
-              [&](index_t i, index_t j) { return f(at(a, i, j), at(b, i, j), at(c, i, j)); },
-              [&](index_t k) { return f(a.p[k], b.p[k], c.p[k]); },
-              dense(a, cols) && dense(b, cols) && dense(c, cols));
+        apply(rows, cols, f, y, accumulate, a, b, c);
     }
 
     template <class T>
@@ -99,14 +124,29 @@ struct Kernels<Cpu> {
     }
 
     template <class T>
-    static void fill(index_t n, T value, T* y) { std::fill(y, y + n, value); }
+    static void fill(index_t n, T value, T* y) {
+        detail::parallel_ranges(n, fill_grain, [&](index_t begin, index_t end) { std::fill(y + begin, y + end, value); });
+    }
+    // Philox values are generated a block of four at a time (eight blocks per AVX2 step), not once
+    // per element, and converted exactly as philox::uniform_at / normal_at do.
     template <class T>
     static void fill_uniform(index_t n, RandomStream s, T low, T high, T* y) {
-        for (index_t i = 0; i < n; ++i) y[i] = low + (high - low) * philox::uniform_at<T>(s.seed, s.offset, i);
+        for_philox_bits(n, s, y, [&](const std::uint32_t* bits, index_t count, T* out) {
+            for (index_t k = 0; k < count; ++k) out[k] = low + (high - low) * philox::to_unit<T>(bits[k]);
+        });
     }
+    // Box-Muller on lanes (0, 1) and (2, 3) of each block, i.e. on consecutive element pairs.
     template <class T>
     static void fill_normal(index_t n, RandomStream s, T mean, T stddev, T* y) {
-        for (index_t i = 0; i < n; ++i) y[i] = mean + stddev * philox::normal_at<T>(s.seed, s.offset, i);
+        for_philox_bits(n, s, y, [&](const std::uint32_t* bits, index_t count, T* out) {
+            for (index_t k = 0; k < count; k += 2) {
+                T u1 = philox::to_unit<T>(bits[k]), u2 = philox::to_unit<T>(bits[k + 1]);
+                T radius = std::sqrt(T(-2) * std::log(u1));
+                T angle = T(6.283185307179586) * u2;
+                out[k] = mean + stddev * (radius * std::cos(angle));
+                if (k + 1 < count) out[k + 1] = mean + stddev * (radius * std::sin(angle));
+            }
+        });
     }
 
     template <class T>
@@ -126,45 +166,193 @@ struct Kernels<Cpu> {
     template <class T>
     static void from_host(index_t n, const T* host, T* dst) { copy(n, host, dst); }
 
+    // Memory-bound (p, g, m, v: 28 bytes per parameter for ~3M GAN parameters), so one pass over
+    // blocks of `optimizer_block` elements that stay in L1 while the update's four statements run
+    // on them; blocks are shared over the threads.
     template <class T>
     static void adam_step(std::span<const ParamSlot<T>> slots, AdamUpdate<T> update) {
-        for (const auto& s : slots)
-            for (index_t i = 0; i < s.n; ++i) update(s.param[i], s.grad[i], s.state0[i], s.state1[i]);
+        for_slot_blocks(slots, [&](const ParamSlot<T>& s, index_t begin, index_t end) {
+            index_t n = end - begin;
+            detail::ArrayMap<T> p(s.param + begin, n), m(s.state0 + begin, n), v(s.state1 + begin, n);
+            detail::ArrayMapC<T> g_in(s.grad + begin, n);
+            // Same statements, same order as AdamUpdate::operator() (core/optim_math.hpp).
+            auto moments_and_step = [&](const auto& g) {
+                m = update.beta1 * m + update.one_minus_beta1 * g;
+                v = update.beta2 * v + update.one_minus_beta2 * g * g;
+                p -= update.step_size * m / (v.sqrt() / update.bias_correction2_sqrt + update.eps);
+            };
+            if (update.decay != T(1)) p *= update.decay;
+            if (update.weight_decay != T(0)) {
+                T buffer[optimizer_block];
+                detail::ArrayMap<T> g(buffer, n);
+                g = g_in + update.weight_decay * p;
+                moments_and_step(g);
+            } else {
+                moments_and_step(g_in);
+            }
+        });
     }
     template <class T>
     static void sgd_step(std::span<const ParamSlot<T>> slots, SgdUpdate<T> update) {
-        for (const auto& s : slots)
-            for (index_t i = 0; i < s.n; ++i) update(s.param[i], s.grad[i], s.state0 ? s.state0 + i : nullptr);
+        for_slot_blocks(slots, [&](const ParamSlot<T>& s, index_t begin, index_t end) {
+            for (index_t i = begin; i < end; ++i) update(s.param[i], s.grad[i], s.state0 ? s.state0 + i : nullptr);
+        });
     }
     template <class T>
     static void rmsprop_step(std::span<const ParamSlot<T>> slots, RmspropUpdate<T> update) {
-        for (const auto& s : slots)
-            for (index_t i = 0; i < s.n; ++i)
+        for_slot_blocks(slots, [&](const ParamSlot<T>& s, index_t begin, index_t end) {
+            for (index_t i = begin; i < end; ++i)
                 update(s.param[i], s.grad[i], s.state0[i], s.state1 ? s.state1 + i : nullptr,
                        s.state2 ? s.state2 + i : nullptr);
+        });
     }
 
     static void synchronize() {}
 
 private:
+    // Elements per chunk of an element-wise map: a libm-class functor (SIMD exp, tanh...) costs
+    // several times a plain one, so its maps are split finer. A [64, 1024] activation of plain
+    // maps stays on one thread: each split is one more point where a preempted worker can stall.
+    template <class F>
+    static constexpr index_t map_grain = detail::VectorForm<F>::available ? 16384 : 65536;
+    static constexpr index_t fill_grain = 65536;      // elements per chunk of a fill
+    static constexpr index_t optimizer_block = 512;   // elements per optimizer block (L1-resident)
+    static constexpr index_t optimizer_chunk = 32768; // elements per optimizer chunk (a thread's share)
+
+    // Columns [j0, j1) of C by Eigen (single-threaded here: the pool owns the cores).
     template <class T>
-    static T at(const In<T>& in, index_t i, index_t j) { return in.p[i * in.row_stride + j * in.col_stride]; }
+    static void eigen_gemm_columns(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, const T* a,
+                                   const T* b, T beta, T* c, index_t j0, index_t j1) {
+        index_t w = j1 - j0;
+        Eigen::Map<Matrix<T>, Eigen::Unaligned, Eigen::OuterStride<>> C(c + j0, m, w, Eigen::OuterStride<>(n));
+        MapC<T> A(a, trans_a ? k : m, trans_a ? m : k);
+        if (beta == T(0)) C.setZero();
+        else if (beta != T(1)) C *= beta;
+        // Four spellings so Eigen picks its transposed GEMM kernels instead of materialising A^T.
+        if (!trans_b) {
+            MapC<T> B(b, k, n);
+            if (trans_a) C.noalias() += alpha * A.transpose() * B.middleCols(j0, w);
+            else C.noalias() += alpha * A * B.middleCols(j0, w);
+        } else {
+            MapC<T> B(b, n, k);
+            if (trans_a) C.noalias() += alpha * A.transpose() * B.middleRows(j0, w).transpose();
+            else C.noalias() += alpha * A * B.middleRows(j0, w).transpose();
+        }
+    }
+
+    // A dense operand reads p[i * cols + j]; a row operand (col_stride 1) is contiguous within a
+    // row; a column or scalar operand (col_stride 0) is one value per row.
     template <class T>
     static bool dense(const In<T>& in, index_t cols) { return in.col_stride == 1 && in.row_stride == cols; }
+    template <class T>
+    static bool row_friendly(const In<T>& in) { return in.col_stride == 0 || in.col_stride == 1; }
 
-    // One loop for all arities: a flat loop when every operand is dense (vectorises), else 2-D.
-    template <class T, class At, class Flat>
-    static void apply(index_t rows, index_t cols, bool accumulate, T* y, At at2d, Flat flat, bool all_dense) {
-        if (all_dense) {
-            index_t n = rows * cols;
-            if (accumulate) for (index_t k = 0; k < n; ++k) y[k] += flat(k);
-            else for (index_t k = 0; k < n; ++k) y[k] = flat(k);
+    // Row i of an operand as a contiguous pointer: itself, or (col_stride 0) its value repeated
+    // `cols` times in this thread's scratch row `slot`.
+    template <class T>
+    static const T* row_pointer(const In<T>& in, index_t i, index_t cols, int slot) {
+        const T* p = in.p + i * in.row_stride;
+        if (in.col_stride == 1) return p;
+        thread_local std::vector<T> scratch[3];
+        std::vector<T>& row = scratch[slot];
+        if (static_cast<index_t>(row.size()) < cols) row.resize(static_cast<std::size_t>(cols));
+        std::fill(row.begin(), row.begin() + cols, *p);
+        return row.data();
+    }
+
+    // All arities: one flat map when every operand is dense; else row by row with broadcast
+    // operands expanded; strided operands (never produced by the library itself) element by element.
+    template <class T, class F, class... Ins>
+    static void apply(index_t rows, index_t cols, F f, T* y, bool accumulate, Ins... ins) {
+        index_t n = rows * cols;
+        if (n == 0) return;
+        if ((dense(ins, cols) && ...)) {
+            detail::parallel_ranges(n, map_grain<F>, [&](index_t begin, index_t end) {
+                detail::map_contiguous(end - begin, f, y + begin, accumulate, (ins.p + begin)...);
+            });
+            return;
+        }
+        if ((row_friendly(ins) && ...)) {
+            apply_rows(rows, cols, f, y, accumulate, std::index_sequence_for<Ins...>{}, ins...);
             return;
         }
         for (index_t i = 0; i < rows; ++i) {
             T* yr = y + i * cols;
-            if (accumulate) for (index_t j = 0; j < cols; ++j) yr[j] += at2d(i, j);
-            else for (index_t j = 0; j < cols; ++j) yr[j] = at2d(i, j);
+            for (index_t j = 0; j < cols; ++j) {
+                T value = f(ins.p[i * ins.row_stride + j * ins.col_stride]...);
+                yr[j] = accumulate ? yr[j] + value : value;
+            }
+        }
+    }
+
+    template <class T, class F, std::size_t... Slot, class... Ins>
+    static void apply_rows(index_t rows, index_t cols, F f, T* y, bool accumulate, std::index_sequence<Slot...>,
+                           Ins... ins) {
+        index_t rows_per_chunk = std::max<index_t>(1, map_grain<F> / cols);
+        detail::parallel_ranges(rows, rows_per_chunk, [&](index_t begin, index_t end) {
+            for (index_t i = begin; i < end; ++i)
+                detail::map_contiguous(cols, f, y + i * cols, accumulate, row_pointer(ins, i, cols, int(Slot))...);
+        });
+    }
+
+    // out[4 q + lane] = philox::generate(seed, first + q).v[lane] for q < blocks.
+    static void philox_bits(std::uint64_t seed, std::uint64_t first, index_t blocks, std::uint32_t* out) {
+        index_t q = 0;
+#if defined(AIGC_HAVE_AVX2_GEMM)
+        if (detail::avx2::philox_supported())
+            for (; q + 8 <= blocks; q += 8) {
+                std::uint64_t counter = first + static_cast<std::uint64_t>(q);
+                if ((counter & 0xFFFFFFFFu) > 0xFFFFFFFFu - 7u) break;  // the low word wraps: scalar from here
+                detail::avx2::philox8(seed, counter, out + 4 * q);
+            }
+#endif
+        for (; q < blocks; ++q) {
+            philox::Block block = philox::generate(seed, first + static_cast<std::uint64_t>(q));
+            for (int lane = 0; lane < 4; ++lane) out[4 * q + lane] = block.v[lane];
+        }
+    }
+
+    // convert(bits, count, out) turns the stream's values [i, i + count) into y[i, i + count), in
+    // batches of 256 values; the batches are shared over the threads (each value depends only on
+    // its index, so the split changes nothing).
+    template <class T, class Convert>
+    static void for_philox_bits(index_t n, RandomStream s, T* y, Convert convert) {
+        constexpr index_t batch_blocks = 64;
+        index_t blocks = (n + 3) / 4;
+        detail::parallel_ranges(blocks, fill_grain / 4, [&](index_t begin, index_t end) {
+            std::uint32_t bits[4 * batch_blocks];
+            for (index_t q = begin; q < end; q += batch_blocks) {
+                index_t count = std::min(batch_blocks, end - q);
+                philox_bits(s.seed, s.offset + static_cast<std::uint64_t>(q), count, bits);
+                convert(bits, std::min(4 * count, n - 4 * q), y + 4 * q);
+            }
+        });
+    }
+
+    // visit(slot, begin, end) over every slot in pieces of at most optimizer_block elements,
+    // grouped into chunks of about optimizer_chunk elements for the threads.
+    template <class T, class Visit>
+    static void for_slot_blocks(std::span<const ParamSlot<T>> slots, Visit visit) {
+        struct Piece {
+            std::size_t slot;
+            index_t begin, end;
+        };
+        thread_local std::vector<Piece> reused;  // no allocation per step
+        std::vector<Piece>& pieces = reused;      // the caller's list, also inside the workers
+        pieces.clear();
+        for (std::size_t i = 0; i < slots.size(); ++i)
+            for (index_t begin = 0; begin < slots[i].n; begin += optimizer_chunk)
+                pieces.push_back({i, begin, std::min(slots[i].n, begin + optimizer_chunk)});
+        auto run = [&](index_t piece) {
+            const Piece& p = pieces[static_cast<std::size_t>(piece)];
+            for (index_t begin = p.begin; begin < p.end; begin += optimizer_block)
+                visit(slots[p.slot], begin, std::min(p.end, begin + optimizer_block));
+        };
+        index_t count = static_cast<index_t>(pieces.size());
+        if (count <= 1 || count > detail::ThreadPool::max_chunks) {
+            for (index_t i = 0; i < count; ++i) run(i);
+        } else {
+            detail::cpu_pool().parallel_for(count, run);
         }
     }
 };

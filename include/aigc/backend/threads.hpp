@@ -1,41 +1,65 @@
 #pragma once
-// CPU thread count: AIGC_NUM_THREADS from the environment, or set_num_threads(). Eigen's GEMM
-// splits its work over these threads when the program is built with OpenMP.
+// CPU thread count: AIGC_NUM_THREADS from the environment, or set_num_threads(); the default is
+// every core this process may run on. The kernels share their work through our own pool
+// (thread_pool.hpp), so Eigen itself is kept single-threaded: its OpenMP GEMM inside a pool chunk
+// would put n^2 threads on n cores.
 #include <cstdlib>
 #include <string>
 
 #include <Eigen/Core>
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
 
 #include "../core/error.hpp"
+#include "thread_pool.hpp"
 
 namespace aigc {
 
+namespace detail {
+// The pool, with AIGC_NUM_THREADS applied once before its first use.
+inline ThreadPool& cpu_pool();
+}  // namespace detail
+
 inline void set_num_threads(int threads) {
     AIGC_CHECK(threads >= 1, "set_num_threads: need at least 1 thread, got ", threads);
-    Eigen::setNbThreads(threads);
-#if defined(_OPENMP)
-    omp_set_num_threads(threads);
-#endif
+    Eigen::setNbThreads(1);
+    detail::cpu_pool().resize(threads);
 }
 
-inline int num_threads() { return Eigen::nbThreads(); }
+inline int num_threads() { return detail::cpu_pool().threads(); }
 
 namespace detail {
-// Applied once, before the first kernel runs, so the environment wins over OpenMP's default.
+// Applied once, before the first kernel runs, so the environment wins over the default.
 inline bool apply_thread_env() {
     if (const char* env = std::getenv("AIGC_NUM_THREADS")) {
         char* end = nullptr;
         long threads = std::strtol(env, &end, 10);
         AIGC_CHECK(end != env && *end == '\0' && threads >= 1 && threads <= 4096,
                    "AIGC_NUM_THREADS: expected a positive integer, got '", env, "'");
-        set_num_threads(static_cast<int>(threads));
+        ThreadPool::instance().resize(static_cast<int>(threads));
     }
+    Eigen::setNbThreads(1);
     return true;
 }
 inline void ensure_thread_env() { static const bool applied = apply_thread_env(); (void)applied; }
+
+inline ThreadPool& cpu_pool() {
+    ensure_thread_env();
+    return ThreadPool::instance();
+}
+
+// Runs f(begin, end) over [0, n) in pieces of `grain` elements (the last one shorter).
+template <class F>
+void parallel_ranges(index_t n, index_t grain, F&& f) {
+    index_t chunks = (n + grain - 1) / grain;
+    if (chunks <= 1) {
+        if (n > 0) f(index_t(0), n);
+        return;
+    }
+    if (chunks > ThreadPool::max_chunks) {  // keep the chunk count in range: widen the grain
+        grain = (n + ThreadPool::max_chunks - 1) / ThreadPool::max_chunks;
+        chunks = (n + grain - 1) / grain;
+    }
+    cpu_pool().parallel_for(chunks, [&](index_t c) { f(c * grain, std::min(n, (c + 1) * grain)); });
+}
 }  // namespace detail
 
 }  // namespace aigc
