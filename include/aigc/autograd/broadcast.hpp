@@ -45,20 +45,24 @@ inline BinaryLayout binary_layout(const char* op, const Shape& a, const Shape& b
                 " do not broadcast (expected equal shapes, a row [cols], a column [rows, 1] or a scalar)"));
 }
 
-// grad (+)= reduce(f(operands...)) where the reduction sums the result shape down to `b`.
+// grad (+)= reduce(f(operands...)) where the reduction sums the result shape down to `b`
+// (added to the destination's gradient, or written to a new one: see Node::grad_destination).
 template <class T, class D, class F, class... Ins>
-void accumulate_reduced(Tensor<T, D>& grad, Broadcast b, index_t rows, index_t cols, F f, Ins... ins) {
+void accumulate_reduced(GradDestination<T, D> destination, Broadcast b, index_t rows, index_t cols, F f,
+                        Ins... ins) {
     using K = Kernels<D>;
+    T* grad = destination.grad.data();
+    bool accumulate = destination.accumulate;
     if (b == Broadcast::full) {
-        K::transform(rows, cols, f, grad.data(), ins..., true);
+        K::transform(rows, cols, f, grad, ins..., accumulate);
         return;
     }
     Tensor<T, D> full(Shape{rows, cols});
     K::transform(rows, cols, f, full.data(), ins..., false);
     switch (b) {
-        case Broadcast::row: K::sum_cols(rows, cols, full.data(), grad.data(), true); break;
-        case Broadcast::col: K::sum_rows(rows, cols, full.data(), grad.data(), true); break;
-        default: K::sum_all(rows * cols, full.data(), grad.data(), true); break;
+        case Broadcast::row: K::sum_cols(rows, cols, full.data(), grad, accumulate); break;
+        case Broadcast::col: K::sum_rows(rows, cols, full.data(), grad, accumulate); break;
+        default: K::sum_all(rows * cols, full.data(), grad, accumulate); break;
     }
 }
 

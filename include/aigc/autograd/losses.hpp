@@ -40,8 +40,8 @@ Var<T, D> pointwise_loss(const char* op, const char* input_name, const Var<T, D>
     Tensor<T, D> out(x.shape());
     Kernels<D>::transform(out.rows(), out.cols(), loss, out.data(), x.value().in(), target.in(), false);
     return make_result(std::move(out), op, {x}, [grad, xv = x.value(), target](Node<T, D>& self) {
-        Tensor<T, D>& g = self.inputs[0]->grad_buffer();
-        Kernels<D>::transform(g.rows(), g.cols(), grad, g.data(), self.grad.in(), xv.in(), target.in(), true);
+        auto [g, accumulate] = self.inputs[0]->grad_destination();
+        Kernels<D>::transform(g.rows(), g.cols(), grad, g.data(), self.grad.in(), xv.in(), target.in(), accumulate);
     });
 }
 }  // namespace detail
@@ -98,10 +98,10 @@ Var<T, D> cross_entropy(const Var<T, D>& logits, const std::vector<int>& labels,
     K::transform(batch, classes, fn::Div{}, prob.data(), prob.in(), In<T>::col(row_sum.data()), false);  // softmax
     auto per_example =
         detail::make_result(std::move(loss), "cross_entropy", {logits}, [prob, target](Node<T, D>& self) {
-            Tensor<T, D>& g = self.inputs[0]->grad_buffer();
+            auto [g, accumulate] = self.inputs[0]->grad_destination();
             // d/dx_ij = g_i (softmax_ij - onehot_ij)
             Kernels<D>::transform(g.rows(), g.cols(), fn::ProbMinusTarget{}, g.data(), In<T>::col(self.grad.data()),
-                                  prob.in(), target.in(), true);
+                                  prob.in(), target.in(), accumulate);
         });
     return detail::reduce(per_example, r);
 }
@@ -118,12 +118,15 @@ Var<T, D> gaussian_kl(const Var<T, D>& mu, const Var<T, D>& logvar, Reduction r 
         Node<T, D>& nm = *self.inputs[0];
         Node<T, D>& nl = *self.inputs[1];
         index_t rows = mv.rows(), cols = mv.cols();
-        if (nm.requires_grad)
-            Kernels<D>::transform(rows, cols, fn::GaussianKlGradMu{}, nm.grad_buffer().data(), self.grad.in(), mv.in(),
-                                  true);
-        if (nl.requires_grad)
-            Kernels<D>::transform(rows, cols, fn::GaussianKlGradLogvar{}, nl.grad_buffer().data(), self.grad.in(),
-                                  lv.in(), true);
+        if (nm.requires_grad) {
+            auto [g, accumulate] = nm.grad_destination();
+            Kernels<D>::transform(rows, cols, fn::GaussianKlGradMu{}, g.data(), self.grad.in(), mv.in(), accumulate);
+        }
+        if (nl.requires_grad) {
+            auto [g, accumulate] = nl.grad_destination();
+            Kernels<D>::transform(rows, cols, fn::GaussianKlGradLogvar{}, g.data(), self.grad.in(), lv.in(),
+                                  accumulate);
+        }
     });
     return detail::reduce(kl, r);
 }

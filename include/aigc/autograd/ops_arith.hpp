@@ -19,40 +19,45 @@ Var<T, D> binary(const char* op, const Var<T, D>& a, const Var<T, D>& b, Forward
         In<T> ai = operand(av.data(), layout.a, cols), bi = operand(bv.data(), layout.b, cols);
         Node<T, D>& na = *self.inputs[0];
         Node<T, D>& nb = *self.inputs[1];
-        if (na.requires_grad) grad_a(na.grad_buffer(), layout.a, rows, cols, g, ai, bi);
-        if (nb.requires_grad) grad_b(nb.grad_buffer(), layout.b, rows, cols, g, ai, bi);
+        if (na.requires_grad) grad_a(na.grad_destination(), layout.a, rows, cols, g, ai, bi);
+        if (nb.requires_grad) grad_b(nb.grad_destination(), layout.b, rows, cols, g, ai, bi);
     });
 }
 
-// Gradients of the four binary ops, written as (grad, layout, rows, cols, g, a, b).
+// Gradients of the four binary ops, written as (destination, layout, rows, cols, g, a, b).
 struct PassThrough {  // d(a+b)/da = 1
     template <class T, class D>
-    void operator()(Tensor<T, D>& grad, Broadcast b, index_t r, index_t c, In<T> g, In<T>, In<T>) const {
+    void operator()(GradDestination<T, D> grad, Broadcast b, index_t r, index_t c, In<T> g, In<T>,
+                    In<T>) const {
         accumulate_reduced(grad, b, r, c, fn::Identity{}, g);
     }
 };
 struct Negated {  // d(a-b)/db = -1
     template <class T, class D>
-    void operator()(Tensor<T, D>& grad, Broadcast b, index_t r, index_t c, In<T> g, In<T>, In<T>) const {
+    void operator()(GradDestination<T, D> grad, Broadcast b, index_t r, index_t c, In<T> g, In<T>,
+                    In<T>) const {
         accumulate_reduced(grad, b, r, c, fn::Neg{}, g);
     }
 };
 struct TimesOther {  // d(ab)/da = b, d(ab)/db = a
     bool for_a;
     template <class T, class D>
-    void operator()(Tensor<T, D>& grad, Broadcast b, index_t r, index_t c, In<T> g, In<T> a, In<T> bb) const {
+    void operator()(GradDestination<T, D> grad, Broadcast b, index_t r, index_t c, In<T> g, In<T> a,
+                    In<T> bb) const {
         accumulate_reduced(grad, b, r, c, fn::Mul{}, g, for_a ? bb : a);
     }
 };
 struct DivNumerator {  // d(a/b)/da = 1/b
     template <class T, class D>
-    void operator()(Tensor<T, D>& grad, Broadcast b, index_t r, index_t c, In<T> g, In<T>, In<T> bb) const {
+    void operator()(GradDestination<T, D> grad, Broadcast b, index_t r, index_t c, In<T> g, In<T>,
+                    In<T> bb) const {
         accumulate_reduced(grad, b, r, c, fn::Div{}, g, bb);
     }
 };
 struct DivDenominator {  // d(a/b)/db = -a/b^2
     template <class T, class D>
-    void operator()(Tensor<T, D>& grad, Broadcast b, index_t r, index_t c, In<T> g, In<T> a, In<T> bb) const {
+    void operator()(GradDestination<T, D> grad, Broadcast b, index_t r, index_t c, In<T> g, In<T> a,
+                    In<T> bb) const {
         accumulate_reduced(grad, b, r, c, fn::DivGradDenominator{}, g, a, bb);
     }
 };
@@ -63,9 +68,8 @@ Var<T, D> affine(const char* op, const Var<T, D>& x, T alpha, T beta) {
     Tensor<T, D> out(x.shape());
     Kernels<D>::transform(out.rows(), out.cols(), fn::Affine<T>{alpha, beta}, out.data(), x.value().in(), false);
     return make_result(std::move(out), op, {x}, [alpha](Node<T, D>& self) {
-        Node<T, D>& in = *self.inputs[0];
-        Tensor<T, D>& g = in.grad_buffer();
-        Kernels<D>::transform(g.rows(), g.cols(), fn::Affine<T>{alpha, T(0)}, g.data(), self.grad.in(), true);
+        auto [g, accumulate] = self.inputs[0]->grad_destination();
+        Kernels<D>::transform(g.rows(), g.cols(), fn::Affine<T>{alpha, T(0)}, g.data(), self.grad.in(), accumulate);
     });
 }
 }  // namespace detail

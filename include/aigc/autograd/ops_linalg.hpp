@@ -18,11 +18,15 @@ Var<T, D> matmul(const Var<T, D>& a, const Var<T, D>& b) {
                                [m, n, k, av = a.value(), bv = b.value()](Node<T, D>& self) {
         Node<T, D>& na = *self.inputs[0];
         Node<T, D>& nb = *self.inputs[1];
-        // dA = G B^T, dB = A^T G (beta = 1 accumulates into existing gradients)
-        if (na.requires_grad)
-            Kernels<D>::gemm(false, true, m, k, n, T(1), self.grad.data(), bv.data(), T(1), na.grad_buffer().data());
-        if (nb.requires_grad)
-            Kernels<D>::gemm(true, false, k, n, m, T(1), av.data(), self.grad.data(), T(1), nb.grad_buffer().data());
+        // dA = G B^T, dB = A^T G (beta = 1 adds to an existing gradient, beta = 0 writes a new one)
+        if (na.requires_grad) {
+            auto [ga, accumulate] = na.grad_destination();
+            Kernels<D>::gemm(false, true, m, k, n, T(1), self.grad.data(), bv.data(), T(accumulate), ga.data());
+        }
+        if (nb.requires_grad) {
+            auto [gb, accumulate] = nb.grad_destination();
+            Kernels<D>::gemm(true, false, k, n, m, T(1), av.data(), self.grad.data(), T(accumulate), gb.data());
+        }
     });
 }
 
@@ -51,14 +55,20 @@ Var<T, D> linear(const Var<T, D>& x, const Var<T, D>& weight, const Var<T, D>& b
         const T* g = self.grad.data();
         Node<T, D>& nx = *self.inputs[0];
         Node<T, D>& nw = *self.inputs[1];
-        if (nx.requires_grad)  // dx = G W
-            Kernels<D>::gemm(false, false, batch, in_features, out_features, T(1), g, wv.data(), T(1),
-                             nx.grad_buffer().data());
-        if (nw.requires_grad)  // dW = G^T x
-            Kernels<D>::gemm(true, false, out_features, in_features, batch, T(1), g, xv.data(), T(1),
-                             nw.grad_buffer().data());
-        if (has_bias && self.inputs[2]->requires_grad)  // db = column sums of G
-            Kernels<D>::sum_cols(batch, out_features, g, self.inputs[2]->grad_buffer().data(), true);
+        if (nx.requires_grad) {  // dx = G W
+            auto [gx, accumulate] = nx.grad_destination();
+            Kernels<D>::gemm(false, false, batch, in_features, out_features, T(1), g, wv.data(), T(accumulate),
+                             gx.data());
+        }
+        if (nw.requires_grad) {  // dW = G^T x
+            auto [gw, accumulate] = nw.grad_destination();
+            Kernels<D>::gemm(true, false, out_features, in_features, batch, T(1), g, xv.data(), T(accumulate),
+                             gw.data());
+        }
+        if (has_bias && self.inputs[2]->requires_grad) {  // db = column sums of G
+            auto [gb, accumulate] = self.inputs[2]->grad_destination();
+            Kernels<D>::sum_cols(batch, out_features, g, gb.data(), accumulate);
+        }
     };
     if (has_bias) return detail::make_result(std::move(out), "linear", {x, weight, bias}, backward);
     return detail::make_result(std::move(out), "linear", {x, weight}, backward);

@@ -19,8 +19,8 @@ Var<T, D> dropout(const Var<T, D>& x, double p, bool training, Generator& gen) {
     Tensor<T, D> out(x.shape());
     Kernels<D>::transform(rows, cols, fn::Mul{}, out.data(), x.value().in(), mask.in(), false);
     return detail::make_result(std::move(out), "dropout", {x}, [mask](Node<T, D>& self) {
-        Tensor<T, D>& g = self.inputs[0]->grad_buffer();
-        Kernels<D>::transform(g.rows(), g.cols(), fn::Mul{}, g.data(), self.grad.in(), mask.in(), true);
+        auto [g, accumulate] = self.inputs[0]->grad_destination();
+        Kernels<D>::transform(g.rows(), g.cols(), fn::Mul{}, g.data(), self.grad.in(), mask.in(), accumulate);
     });
 }
 

@@ -10,8 +10,9 @@ Var<T, D> sum(const Var<T, D>& x) {
     Tensor<T, D> out(Shape{});
     Kernels<D>::sum_all(x.numel(), x.value().data(), out.data(), false);
     return detail::make_result(std::move(out), "sum", {x}, [](Node<T, D>& self) {
-        Tensor<T, D>& g = self.inputs[0]->grad_buffer();
-        Kernels<D>::transform(g.rows(), g.cols(), fn::Identity{}, g.data(), In<T>::scalar(self.grad.data()), true);
+        auto [g, accumulate] = self.inputs[0]->grad_destination();
+        Kernels<D>::transform(g.rows(), g.cols(), fn::Identity{}, g.data(), In<T>::scalar(self.grad.data()),
+                              accumulate);
     });
 }
 
@@ -34,9 +35,9 @@ Var<T, D> sum(const Var<T, D>& x, int axis, bool keepdim = false) {
     if (over_rows) Kernels<D>::sum_cols(rows, cols, x.value().data(), out.data(), false);
     else Kernels<D>::sum_rows(rows, cols, x.value().data(), out.data(), false);
     return detail::make_result(std::move(out), "sum", {x}, [over_rows, rows, cols](Node<T, D>& self) {
-        Tensor<T, D>& g = self.inputs[0]->grad_buffer();
+        auto [g, accumulate] = self.inputs[0]->grad_destination();
         In<T> spread = over_rows ? In<T>::row(self.grad.data()) : In<T>::col(self.grad.data());
-        Kernels<D>::transform(rows, cols, fn::Identity{}, g.data(), spread, true);
+        Kernels<D>::transform(rows, cols, fn::Identity{}, g.data(), spread, accumulate);
     });
 }
 

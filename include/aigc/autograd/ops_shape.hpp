@@ -10,9 +10,9 @@ template <class T, class D>
 Var<T, D> reshape(const Var<T, D>& x, const Shape& shape) {
     Tensor<T, D> out = x.value().reshape(shape);  // checks the element count
     return detail::make_result(std::move(out), "reshape", {x}, [](Node<T, D>& self) {
-        Tensor<T, D>& g = self.inputs[0]->grad_buffer();
+        auto [g, accumulate] = self.inputs[0]->grad_destination();
         index_t n = g.numel();
-        Kernels<D>::transform(1, n, fn::Identity{}, g.data(), In<T>::full(self.grad.data(), n), true);
+        Kernels<D>::transform(1, n, fn::Identity{}, g.data(), In<T>::full(self.grad.data(), n), accumulate);
     });
 }
 template <class T, class D>

@@ -15,8 +15,8 @@ Var<T, D> unary(const char* op, const Var<T, D>& x, Forward forward, Grad grad, 
     Kernels<D>::transform(out.rows(), out.cols(), forward, out.data(), x.value().in(), false);
     Tensor<T, D> saved = save == SaveFor::input ? x.value() : out;
     return make_result(out, op, {x}, [grad, saved](Node<T, D>& self) {
-        Tensor<T, D>& g = self.inputs[0]->grad_buffer();
-        Kernels<D>::transform(g.rows(), g.cols(), grad, g.data(), self.grad.in(), saved.in(), true);
+        auto [g, accumulate] = self.inputs[0]->grad_destination();
+        Kernels<D>::transform(g.rows(), g.cols(), grad, g.data(), self.grad.in(), saved.in(), accumulate);
     });
 }
 }  // namespace detail

@@ -35,6 +35,14 @@ private:
     bool previous_;
 };
 
+// A gradient buffer and whether a kernel adds to it (true) or overwrites it (false): pass
+// `accumulate` as the kernel's accumulate flag, or as GEMM's beta.
+template <class T, class D>
+struct GradDestination {
+    Tensor<T, D>& grad;
+    bool accumulate;
+};
+
 template <class T, class D>
 struct Node {
     Tensor<T, D> value;
@@ -49,6 +57,15 @@ struct Node {
     Tensor<T, D>& grad_buffer() {
         if (!grad.defined()) grad = Tensor<T, D>::zeros(value.shape());
         return grad;
+    }
+
+    // Where a closure writes this node's gradient: the existing buffer, added to (accumulate), or
+    // a new uninitialised one that the first gradient overwrites -- one pass instead of a zero
+    // fill plus a read-modify-write. The closure must then write every element.
+    GradDestination<T, D> grad_destination() {
+        if (grad.defined()) return {grad, true};
+        grad = Tensor<T, D>(value.shape());
+        return {grad, false};
     }
 
     Node() = default;

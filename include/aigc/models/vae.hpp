@@ -186,7 +186,7 @@ public:
     StepLosses train_step(const Tensor<T, D>& x, Generator& gen) {
         model_->train();
         auto l = model_->loss(x, gen);
-        optimizer_.zero_grad();
+        optimizer_.zero_grad(true);  // set to none: backward writes the gradients, no zero fill
         l.total.backward();
         optimizer_.step();
         return {l.reconstruction + model_->config().beta * l.kl, l.reconstruction, l.kl};

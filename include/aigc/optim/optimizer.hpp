@@ -91,6 +91,14 @@ public:
     void zero_grad() {
         for (auto& p : params_) p.zero_grad();
     }
+    // zero_grad(true) is PyTorch's zero_grad(set_to_none=True): the gradients are dropped, so the
+    // next backward writes them instead of adding to zeros (no fill pass, no read of the zeros;
+    // the buffers come back from the caching allocator). A parameter that backward then does not
+    // reach has no gradient, and step() skips it, as PyTorch does.
+    void zero_grad(bool set_to_none) {
+        if (!set_to_none) return zero_grad();
+        for (auto& p : params_) p.node().grad = Tensor();
+    }
 
     const std::vector<Param>& params() const { return params_; }
 
