@@ -1,0 +1,76 @@
+#pragma once
+// Fills: a constant, or values of a seeded Philox stream (core/generator.hpp). Element k of a
+// random fill is philox::uniform_at/normal_at(seed, offset, k), the very function the CPU backend
+// calls, so a fill on either device draws the same stream. The final affine step is written with
+// explicitly rounded operations (no fused multiply-add) so uniform fills are bit-identical to the
+// CPU's `low + (high - low) * u`; normal fills agree to the last bits of log/sin/cos (CUDA's
+// libdevice and glibc differ by an ulp or two there).
+#include <type_traits>
+
+#include <aigc/core/generator.hpp>
+
+#include "common.cuh"
+
+namespace aigc::cuda {
+
+namespace fill_detail {
+
+template <class T>
+__device__ T add_rn(T a, T b) {
+    if constexpr (std::is_same_v<T, float>) return __fadd_rn(a, b);
+    else return __dadd_rn(a, b);
+}
+template <class T>
+__device__ T mul_rn(T a, T b) {
+    if constexpr (std::is_same_v<T, float>) return __fmul_rn(a, b);
+    else return __dmul_rn(a, b);
+}
+
+template <class T>
+__global__ void fill_kernel(index_t n, T value, T* y) {
+    index_t stride = static_cast<index_t>(gridDim.x) * blockDim.x;
+    for (index_t k = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += stride) y[k] = value;
+}
+
+// y[k] = low + span * u_k, u_k uniform in (0, 1]
+template <class T>
+__global__ void fill_uniform_kernel(index_t n, RandomStream stream, T low, T span, T* y) {
+    index_t stride = static_cast<index_t>(gridDim.x) * blockDim.x;
+    for (index_t k = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += stride)
+        y[k] = add_rn(low, mul_rn(span, philox::uniform_at<T>(stream.seed, stream.offset, static_cast<std::uint64_t>(k))));
+}
+
+// y[k] = mean + stddev * z_k, z_k standard normal (Box-Muller on Philox lane pairs)
+template <class T>
+__global__ void fill_normal_kernel(index_t n, RandomStream stream, T mean, T stddev, T* y) {
+    index_t stride = static_cast<index_t>(gridDim.x) * blockDim.x;
+    for (index_t k = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += stride)
+        y[k] = add_rn(mean, mul_rn(stddev, philox::normal_at<T>(stream.seed, stream.offset, static_cast<std::uint64_t>(k))));
+}
+
+}  // namespace fill_detail
+
+template <class T>
+void fill(index_t n, T value, T* y) {
+    AIGC_CHECK(n >= 0, "fill: negative length ", n);
+    if (n == 0) return;
+    launch("fill", fill_detail::fill_kernel<T>, dim3(grid_for(n, 256)), dim3(256), n, value, y);
+}
+
+template <class T>
+void fill_uniform(index_t n, RandomStream stream, T low, T high, T* y) {
+    AIGC_CHECK(n >= 0, "fill_uniform: negative length ", n);
+    if (n == 0) return;
+    launch("fill_uniform", fill_detail::fill_uniform_kernel<T>, dim3(grid_for(n, 256)), dim3(256), n, stream, low,
+           static_cast<T>(high - low), y);
+}
+
+template <class T>
+void fill_normal(index_t n, RandomStream stream, T mean, T stddev, T* y) {
+    AIGC_CHECK(n >= 0, "fill_normal: negative length ", n);
+    if (n == 0) return;
+    launch("fill_normal", fill_detail::fill_normal_kernel<T>, dim3(grid_for(n, 256)), dim3(256), n, stream, mean,
+           stddev, y);
+}
+
+}  // namespace aigc::cuda
