@@ -25,6 +25,7 @@ struct CommonOptions {
     std::int64_t max_steps = 0;  // 0: no limit
     bool resume = false;
     int threads = 0;             // 0: AIGC_NUM_THREADS or the OpenMP default
+    bool detect_anomaly = false; // stop at the first op that produces NaN/Inf (aigc::AnomalyMode)
 };
 
 inline void add_training_options(CLI::App& cmd, CommonOptions& o) {
@@ -40,6 +41,8 @@ inline void add_training_options(CLI::App& cmd, CommonOptions& o) {
     cmd.add_flag("--resume", o.resume, "continue from <out>/checkpoint.safetensors");
     cmd.add_option("--threads", o.threads, "CPU threads (default: AIGC_NUM_THREADS or all cores)")
         ->check(CLI::Range(0, 4096));
+    cmd.add_flag("--detect-anomaly", o.detect_anomaly,
+                 "check every op's output and gradient for NaN/Inf and stop at the first, naming the op (slower)");
 }
 
 inline void apply_threads(const CommonOptions& o) {

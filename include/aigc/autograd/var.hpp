@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../core/tensor.hpp"
+#include "anomaly.hpp"
 
 namespace aigc {
 
@@ -147,7 +148,10 @@ public:
         Kernels<D>::transform(g.rows(), g.cols(), fn::Identity{}, g.data(), seed.in(), true);
         for (auto it = order.rbegin(); it != order.rend(); ++it) {
             Node& n = **it;
-            if (n.backward && n.grad.defined()) n.backward(n);
+            if (n.backward && n.grad.defined()) {
+                n.backward(n);
+                if (anomaly_mode_enabled()) detail::check_backward<T, D>(n);
+            }
         }
         // Free the graph below the root, keeping leaves (parameters) and their gradients:
         // interior values, gradients and closures would otherwise live as long as the loss Var.
@@ -207,6 +211,11 @@ Var<T, D> make_result(Tensor<T, D> value, const char* op, std::initializer_list<
     bool needs = false;
     if (grad_enabled())
         for (const auto& in : inputs) needs = needs || in.requires_grad();
+    if (anomaly_mode_enabled()) {  // see anomaly.hpp; off: this one test is the whole cost
+        std::vector<std::shared_ptr<Node<T, D>>> sources;
+        for (const auto& in : inputs) sources.push_back(in.node_ptr());
+        check_forward(node->value, op, sources);
+    }
     if (needs) {
         node->requires_grad = true;
         for (const auto& in : inputs) node->inputs.push_back(in.node_ptr());

@@ -26,7 +26,7 @@ public:
     using V = Var<T, D>;
     using Tn = Tensor<T, D>;
 
-    Classifier(const ClassifierConfig& config, Generator& gen) : config_(config), net_(make(config, gen)),
+    Classifier(const ClassifierConfig& config, Generator& gen) : config_(validated(config)), net_(make(config, gen)),
         optimizer_(net_->parameters(), {.lr = config.lr}) {}
 
     struct StepResult {
@@ -34,6 +34,12 @@ public:
         double accuracy;
     };
     StepResult train_step(const Tn& images, const std::vector<int>& labels) {
+        const Shape& s = images.shape();
+        AIGC_CHECK(s.rank() == 2 && s[1] == config_.input, "classifier.train_step: images must be [batch, ",
+                   config_.input, "], given ", s);
+        AIGC_CHECK(s[0] > 0, "classifier.train_step: empty batch");
+        AIGC_CHECK(static_cast<index_t>(labels.size()) == s[0], "classifier.train_step: ", labels.size(),
+                   " labels for ", s[0], " images");
         net_->train();
         V logits = net_->forward(V(images));
         V loss = cross_entropy(logits, labels);
@@ -54,7 +60,7 @@ public:
         NoGrad no_grad;
         net_->eval();
         V h(images);
-        for (std::size_t i = 0; i + 1 < net_->size(); ++i) h = (*net_)[i].forward(h);
+        for (index_t i = 0; i + 1 < net_->size(); ++i) h = (*net_)[i].forward(h);
         return h.value();
     }
     Tn probabilities(const Tn& images) {
@@ -66,6 +72,9 @@ public:
     }
 
     static double accuracy(const Tn& logits, const std::vector<int>& labels) {
+        AIGC_CHECK(logits.rank() == 2 && logits.shape()[0] == static_cast<index_t>(labels.size()),
+                   "classifier.accuracy: logits must be [", labels.size(), ", classes] for ", labels.size(),
+                   " labels, given ", logits.shape());
         auto host = logits.to_vector();
         index_t classes = logits.shape()[1], correct = 0;
         for (std::size_t i = 0; i < labels.size(); ++i) {
@@ -99,6 +108,14 @@ private:
         Tn m(Shape{x.shape()[0], 1});
         Kernels<D>::max_rows(x.shape()[0], x.shape()[1], x.data(), m.data());
         return m;
+    }
+    // Checked before any layer is built, so the error names the config field rather than a Linear.
+    static const ClassifierConfig& validated(const ClassifierConfig& c) {
+        AIGC_CHECK(c.input > 0, "Classifier: input size must be positive, given ", c.input);
+        AIGC_CHECK(c.classes >= 2, "Classifier: needs at least 2 classes, given ", c.classes);
+        for (std::size_t i = 0; i < c.hidden.size(); ++i)
+            AIGC_CHECK(c.hidden[i] > 0, "Classifier: hidden[", i, "] must be positive, given ", c.hidden[i]);
+        return c;
     }
     static std::shared_ptr<nn::Sequential<T, D>> make(const ClassifierConfig& c, Generator& gen) {
         auto seq = std::make_shared<nn::Sequential<T, D>>();

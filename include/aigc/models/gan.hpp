@@ -6,6 +6,7 @@
 // without its overflow at saturated outputs. The D step sees detached fakes; the G step
 // back-propagates through D into G with D's parameters frozen (their gradients are never used).
 // Parameter names equal PyTorch's nn.Sequential: generator.0.weight, ..., discriminator.9.bias.
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -35,7 +36,7 @@ public:
     using Tn = Tensor<T, D>;
 
     Gan(const GanConfig& config, Generator& gen)
-        : config_(config),
+        : config_(validated(config)),
           generator_(make_generator(config, gen)),
           discriminator_(make_discriminator(config, gen)),
           opt_g_(generator_->parameters(), {.lr = config.lr, .beta1 = config.beta1, .beta2 = config.beta2}),
@@ -129,6 +130,20 @@ public:
     const GanConfig& config() const { return config_; }
 
 private:
+    // Checked before any layer is built, so the error names the config field rather than a Linear.
+    static const GanConfig& validated(const GanConfig& c) {
+        AIGC_CHECK(c.latent > 0 && c.image > 0, "Gan: latent and image sizes must be positive, given latent ", c.latent,
+                   ", image ", c.image);
+        for (std::size_t i = 0; i < c.generator_hidden.size(); ++i)
+            AIGC_CHECK(c.generator_hidden[i] > 0, "Gan: generator_hidden[", i, "] must be positive, given ",
+                       c.generator_hidden[i]);
+        for (std::size_t i = 0; i < c.discriminator_hidden.size(); ++i)
+            AIGC_CHECK(c.discriminator_hidden[i] > 0, "Gan: discriminator_hidden[", i, "] must be positive, given ",
+                       c.discriminator_hidden[i]);
+        AIGC_CHECK(c.slope >= 0.0 && std::isfinite(c.slope), "Gan: LeakyReLU slope must be finite and >= 0, given ",
+                   c.slope);
+        return c;
+    }
     static std::shared_ptr<nn::Sequential<T, D>> make_generator(const GanConfig& c, Generator& gen) {
         auto seq = std::make_shared<nn::Sequential<T, D>>();
         index_t in = c.latent;

@@ -35,6 +35,11 @@ public:
         AIGC_CHECK(!config.hidden.empty(), "Vae: needs at least one hidden layer");
         AIGC_CHECK(config.latent > 0 && config.input > 0, "Vae: input and latent sizes must be positive, given ",
                    config.input, " and ", config.latent);
+        for (std::size_t i = 0; i < config.hidden.size(); ++i)
+            AIGC_CHECK(config.hidden[i] > 0, "Vae: hidden[", i, "] must be positive, given ", config.hidden[i]);
+        // beta weighs the KL term; a negative beta rewards moving away from the prior (no ELBO).
+        AIGC_CHECK(config.beta >= 0.0 && std::isfinite(config.beta), "Vae: beta must be finite and >= 0, given ",
+                   config.beta);
         index_t in = config.input;
         for (std::size_t i = 0; i < config.hidden.size(); ++i) {
             encoder_.push_back(add_linear(layer_name("fc1", i), in, config.hidden[i], gen));

@@ -28,10 +28,18 @@ public:
         return layer;
     }
 
-    // An empty Sequential is the identity, as in PyTorch.
+    // An empty Sequential is the identity, as in PyTorch. A layer's error gets the layer's index and
+    // type in front, so a shape mismatch deep in a chain says which link broke, e.g.
+    // "Sequential layer 2 (Linear): linear: input has 8 features, weight expects 7 (input [4, 8])".
     Var<T, D> forward(const Var<T, D>& x) override {
         Var<T, D> y = x;
-        for (auto& layer : layers_) y = (*layer)(y);
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            try {
+                y = (*layers_[i])(y);
+            } catch (const Error& e) {
+                fail(aigc::detail::concat("Sequential layer ", i, " (", layers_[i]->type_name(), "): ", e.what()));
+            }
+        }
         return y;
     }
     std::string type_name() const override { return "Sequential"; }

@@ -54,6 +54,7 @@ protected:
 private:
     static void check_lr(const std::string& name, double lr) {
         AIGC_CHECK(lr >= 0.0, name, ": learning rate must be >= 0, given ", lr);
+        AIGC_CHECK(std::isfinite(lr), name, ": learning rate must be finite, given ", lr);
     }
 
     std::string name_;
