@@ -31,6 +31,7 @@ template <class T, class D>
 struct LoopHooks {
     std::function<aigc::models::NamedTensors<T, D>()> state;                   // what a checkpoint saves
     std::function<void(const aigc::models::NamedTensors<T, D>&)> load_state;   // and restores (checked)
+    std::function<void(std::int64_t epoch)> epoch_begin;                      // optional: e.g. set this epoch's lr
     std::function<std::vector<double>(const aigc::data::Batch<T, D>&)> step;  // one optimizer step
     std::function<std::vector<double>(std::int64_t epoch)> epoch_end;         // metrics, images
 };
@@ -72,6 +73,7 @@ template <class T, class D>
 void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::DataLoader<T, D>& loader,
                   aigc::Generator& rng, const LoopHooks<T, D>& hooks) {
     using namespace aigc;
+    AnomalyMode anomaly(o.detect_anomaly);  // --detect-anomaly: for this loop only (on or off)
     fs::create_directories(o.out);
     const fs::path checkpoint = fs::path(o.out) / "checkpoint.safetensors";
     const fs::path csv_path = fs::path(o.out) / "metrics.csv";
@@ -107,8 +109,19 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
         io::ProgressBar bar({.epoch = epoch, .epochs = o.epochs, .steps = steps_per_epoch});
         io::ProgressValues shown;
         std::int64_t step_in_epoch = loader.state().next_batch;
+        // Also at the start of a resumed, partly done epoch: state derived from the epoch number
+        // (a learning-rate schedule) is then what the uninterrupted run had.
+        if (hooks.epoch_begin) hooks.epoch_begin(epoch);
         for (const auto& batch : loader) {
-            std::vector<double> losses = hooks.step(batch);
+            std::vector<double> losses;
+            try {
+                losses = hooks.step(batch);
+            } catch (const aigc::Error& e) {  // e.g. --detect-anomaly's report: say where, and that nothing was lost
+                aigc::fail(aigc::detail::concat(spec.kind, ": step ", run_state.progress.steps_done + 1, " (epoch ",
+                                                epoch, ") failed: ", e.what(),
+                                                "; stopped without saving, the last checkpoint is intact: ",
+                                                checkpoint.string()));
+            }
             for (std::size_t k = 0; k < losses.size(); ++k) {
                 AIGC_CHECK(std::isfinite(losses[k]), spec.kind, ": ", spec.losses[k], " became ", losses[k],
                            " at step ", run_state.progress.steps_done + 1, " (epoch ", epoch,

@@ -90,17 +90,18 @@ public:
         append_prefixed(all, "optimizer.", optimizer_.state());
         return all;
     }
+    // All or nothing: a state that does not fit changes nothing (see load_or_keep).
     void load_state(const NamedTensors<T, D>& all) {
-        NamedTensors<T, D> model_part;
-        for (const auto& entry : all)
-            if (entry.first.rfind("optimizer.", 0) != 0) model_part.push_back(entry);
-        net_->load_state_dict(model_part);
-        optimizer_.load_state(select_prefixed(all, "optimizer."));
+        load_or_keep(state(), all, [this](const NamedTensors<T, D>& s) {
+            net_->load_state_dict(select_unprefixed(s, "optimizer."));
+            optimizer_.load_state(select_prefixed(s, "optimizer."));
+        });
     }
     NamedTensors<T, D> model_state() const { return net_->state_dict(); }
     void load_model_state(const NamedTensors<T, D>& s) { net_->load_state_dict(s); }
 
     nn::Sequential<T, D>& network() { return *net_; }
+    optim::OptimizerBase& optimizer() { return optimizer_; }
     const ClassifierConfig& config() const { return config_; }
 
 private:

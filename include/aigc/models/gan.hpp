@@ -115,11 +115,14 @@ public:
         append_prefixed(all, "opt_d.", opt_d_.state());
         return all;
     }
+    // All or nothing: a state that does not fit changes nothing (see load_or_keep).
     void load_state(const NamedTensors<T, D>& all) {
-        generator_->load_state_dict(select_prefixed(all, "generator."));
-        discriminator_->load_state_dict(select_prefixed(all, "discriminator."));
-        opt_g_.load_state(select_prefixed(all, "opt_g."));
-        opt_d_.load_state(select_prefixed(all, "opt_d."));
+        load_or_keep(state(), all, [this](const NamedTensors<T, D>& s) {
+            generator_->load_state_dict(select_prefixed(s, "generator."));
+            discriminator_->load_state_dict(select_prefixed(s, "discriminator."));
+            opt_g_.load_state(select_prefixed(s, "opt_g."));
+            opt_d_.load_state(select_prefixed(s, "opt_d."));
+        });
     }
     // The generator alone (what `sample` needs and what PyTorch's G.load_state_dict takes).
     NamedTensors<T, D> generator_state() const { return generator_->state_dict(); }

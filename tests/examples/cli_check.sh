@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Command-line tests of the example programs, one CASE per CTest test (tests/examples/CMakeLists.txt):
+#   GAN_MNIST=... VAE_MNIST=... CLASSIFIER_MNIST=... WORK_DIR=... AIGC_SOURCE_DIR=... cli_check.sh CASE
+# Bad input must end a program with a non-zero exit and exactly one line "<program>: error: ..."
+# on stderr (informational "note: ..." lines may come before it). Data sets are tiny synthetic IDX
+# files made by make_idx.sh, except in the `mnist_smoke` case, which uses data/mnist and exits 77
+# (CTest: skipped) when it has not been fetched.
+set -uo pipefail
+
+case_name=$1
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+work=$WORK_DIR/$case_name
+rm -rf "$work"
+mkdir -p "$work"
+failures=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+# expect_error "substring" program args...: non-zero exit, one error line naming the program and
+# containing every |-separated substring.
+expect_error() {
+    local wanted=$1 program=$2
+    shift 2
+    local name stderr_file=$work/stderr.txt
+    name=$(basename "$program")
+    "$program" "$@" >"$work/stdout.txt" 2>"$stderr_file"
+    local status=$?
+    local shown="$name $*"
+    if [ "$status" -eq 0 ]; then
+        fail "$shown: exit status 0, expected an error"
+    fi
+    local error_lines other_lines
+    error_lines=$(grep -c "^$name: error: " "$stderr_file")
+    other_lines=$(grep -v "^$name: error: " "$stderr_file" | grep -vc "^note: ")
+    if [ "$error_lines" -ne 1 ] || [ "$other_lines" -ne 0 ]; then
+        fail "$shown: expected one line '$name: error: ...' on stderr, got:"
+        sed 's/^/    /' "$stderr_file" >&2
+    fi
+    local part
+    IFS='|' read -ra parts <<<"$wanted"
+    for part in "${parts[@]}"; do
+        if ! grep -qF -- "$part" "$stderr_file"; then
+            fail "$shown: stderr lacks '$part':"
+            sed 's/^/    /' "$stderr_file" >&2
+        fi
+    done
+    [ "$status" -ne 0 ] && echo "ok ($status): $shown -> $(head -c 300 "$stderr_file")"
+}
+
+# run program args...: must succeed (its output is shown when it does not).
+run() {
+    if ! "$@" >"$work/run.log" 2>&1; then
+        fail "$(basename "$1") ${*:2}: exit status non-zero:"
+        sed 's/^/    /' "$work/run.log" >&2
+        return 1
+    fi
+}
+
+# Keeps a shared 2-core machine fair; results are reproducible for a fixed thread count.
+threads=(--threads 1)
+
+case $case_name in
+unknown_flag)
+    for program in "$GAN_MNIST" "$VAE_MNIST" "$CLASSIFIER_MNIST"; do
+        expect_error "--no-such-flag" "$program" train --no-such-flag
+        expect_error "subcommand" "$program"
+    done
+    expect_error "--epohcs" "$VAE_MNIST" train --epohcs 3
+    expect_error "A subcommand is required" "$GAN_MNIST" bogus
+    ;;
+bad_values)
+    for program in "$GAN_MNIST" "$VAE_MNIST" "$CLASSIFIER_MNIST"; do
+        expect_error "--batch|0" "$program" train --batch 0
+        expect_error "--device|tpu" "$program" train --device tpu
+        expect_error "--epochs" "$program" train --epochs 0
+        expect_error "--batch|abc" "$program" train --batch abc
+        expect_error "--max-steps" "$program" train --max-steps -1
+    done
+    expect_error "--latent" "$VAE_MNIST" train --latent 0
+    expect_error "--n" "$GAN_MNIST" sample --checkpoint "$here/cli_check.sh" --n 0
+    expect_error "--checkpoint|$work/absent.safetensors" "$VAE_MNIST" eval --checkpoint "$work/absent.safetensors"
+    ;;
+missing_data)
+    for program in "$GAN_MNIST" "$VAE_MNIST" "$CLASSIFIER_MNIST"; do
+        expect_error "$work/no-such-dir|does not exist|fetch-data.sh" "$program" train --data "$work/no-such-dir" \
+            --out "$work/out"
+    done
+    # A folder without the files, and a plain file instead of a folder.
+    mkdir -p "$work/empty"
+    expect_error "train-images-idx3-ubyte" "$CLASSIFIER_MNIST" train --data "$work/empty" --out "$work/out"
+    expect_error "not a directory" "$VAE_MNIST" train --data "$here/cli_check.sh" --out "$work/out"
+    ;;
+truncated_idx)
+    "$here/make_idx.sh" "$work/data" 30 10
+    cp -r "$work/data" "$work/short-images"
+    truncate -s 5000 "$work/short-images/train-images-idx3-ubyte"
+    for program in "$GAN_MNIST" "$VAE_MNIST" "$CLASSIFIER_MNIST"; do
+        expect_error "$work/short-images/train-images-idx3-ubyte" "$program" train --data "$work/short-images" \
+            --out "$work/out"
+    done
+    cp -r "$work/data" "$work/short-labels"
+    truncate -s 20 "$work/short-labels/t10k-labels-idx1-ubyte"
+    expect_error "$work/short-labels/t10k-labels-idx1-ubyte" "$CLASSIFIER_MNIST" train --data "$work/short-labels" \
+        --out "$work/out"
+    cp -r "$work/data" "$work/header-only"
+    truncate -s 10 "$work/header-only/train-images-idx3-ubyte"
+    expect_error "$work/header-only/train-images-idx3-ubyte" "$VAE_MNIST" train --data "$work/header-only" \
+        --out "$work/out"
+    cp -r "$work/data" "$work/bad-magic"
+    printf '\x00\x00\x0d\x03' | dd of="$work/bad-magic/train-images-idx3-ubyte" conv=notrunc status=none
+    expect_error "$work/bad-magic/train-images-idx3-ubyte" "$GAN_MNIST" train --data "$work/bad-magic" \
+        --out "$work/out"
+    ;;
+wrong_checkpoint)
+    "$here/make_idx.sh" "$work/data" 16 8
+    common=(--data "$work/data" --max-steps 1 --batch 8 "${threads[@]}")
+    run "$CLASSIFIER_MNIST" train "${common[@]}" --out "$work/classifier" || exit 1
+    run "$VAE_MNIST" train "${common[@]}" --out "$work/vae" || exit 1
+    # Training checkpoints say what they are; bare weight files are checked tensor by tensor.
+    expect_error "is a classifier checkpoint, expected vae" \
+        "$VAE_MNIST" eval --checkpoint "$work/classifier/checkpoint.safetensors" --data "$work/data"
+    expect_error "does not match|fc1.weight" \
+        "$VAE_MNIST" eval --checkpoint "$work/classifier/classifier.safetensors" --data "$work/data"
+    expect_error "is a vae checkpoint, expected gan" \
+        "$GAN_MNIST" sample --checkpoint "$work/vae/checkpoint.safetensors" --out "$work/samples.idx"
+    expect_error "does not match|0.weight" \
+        "$GAN_MNIST" sample --checkpoint "$work/vae/vae.safetensors" --out "$work/samples.idx"
+    expect_error "is a vae checkpoint, expected classifier" \
+        "$CLASSIFIER_MNIST" eval --checkpoint "$work/vae/checkpoint.safetensors" --data "$work/data"
+    # The same kind, another architecture.
+    expect_error "was trained with configuration" \
+        "$VAE_MNIST" eval --checkpoint "$work/vae/checkpoint.safetensors" --data "$work/data" --latent 2
+    # --resume into a folder whose checkpoint belongs to another program.
+    expect_error "is a vae checkpoint, expected gan" \
+        "$GAN_MNIST" train "${common[@]}" --out "$work/vae" --resume --classifier "$work/none.safetensors"
+    # --resume where there is nothing to resume.
+    expect_error "no checkpoint at" "$CLASSIFIER_MNIST" train "${common[@]}" --out "$work/fresh" --resume
+    # A truncated checkpoint.
+    cp "$work/vae/checkpoint.safetensors" "$work/truncated.safetensors"
+    truncate -s 3000 "$work/truncated.safetensors"
+    expect_error "$work/truncated.safetensors|truncated" \
+        "$VAE_MNIST" eval --checkpoint "$work/truncated.safetensors" --data "$work/data"
+    ;;
+resume_exact)
+    # 2 epochs == 1 epoch, then --resume to 2 epochs: byte-identical weight files.
+    "$here/make_idx.sh" "$work/data" 200 50
+    for program in "$CLASSIFIER_MNIST" "$VAE_MNIST" "$GAN_MNIST"; do
+        name=$(basename "$program")
+        common=(--data "$work/data" --batch 64 --seed 5 "${threads[@]}")
+        [ "$name" = gan_mnist ] && common+=(--classifier "$work/none.safetensors")
+        run "$program" train "${common[@]}" --out "$work/$name-straight" --epochs 2 || continue
+        run "$program" train "${common[@]}" --out "$work/$name-resumed" --epochs 1 || continue
+        cp "$work/$name-resumed/checkpoint.safetensors" "$work/$name-after-1.safetensors"
+        run "$program" train "${common[@]}" --out "$work/$name-resumed" --epochs 2 --resume || continue
+        case $name in
+        classifier_mnist) weights=classifier.safetensors ;;
+        vae_mnist) weights=vae.safetensors ;;
+        gan_mnist) weights=generator.safetensors ;;
+        esac
+        for file in "$weights" checkpoint.safetensors; do
+            if cmp "$work/$name-straight/$file" "$work/$name-resumed/$file"; then
+                echo "ok: $name $file identical after 2 epochs and after 1 + resume 1"
+            else
+                fail "$name: $file differs between 2 epochs and 1 epoch + --resume"
+            fi
+        done
+        # The test could fail: the second epoch changed the weights.
+        if cmp -s "$work/$name-after-1.safetensors" "$work/$name-resumed/checkpoint.safetensors"; then
+            fail "$name: the checkpoint did not change in the second epoch"
+        fi
+        rows=$(($(wc -l <"$work/$name-resumed/metrics.csv") - 1))
+        [ "$rows" -eq 2 ] || fail "$name: metrics.csv after resume has $rows epoch rows, expected 2"
+    done
+    ;;
+mnist_smoke)
+    data=$AIGC_SOURCE_DIR/data/mnist
+    if [ ! -f "$data/train-images-idx3-ubyte" ] || [ ! -f "$data/t10k-images-idx3-ubyte" ]; then
+        echo "skipped: no MNIST in $data (run scripts/fetch-data.sh)"
+        exit 77
+    fi
+    common=(--data "$data" "${threads[@]}")
+    run "$CLASSIFIER_MNIST" train "${common[@]}" --out "$work/classifier" --max-steps 20 --batch 128 || exit 1
+    run "$VAE_MNIST" train "${common[@]}" --out "$work/vae" --max-steps 30 || exit 1
+    run "$GAN_MNIST" train "${common[@]}" --out "$work/gan" --max-steps 10 \
+        --classifier "$work/classifier/classifier.safetensors" --metric-samples 500 || exit 1
+    for dir in vae gan; do
+        for file in samples.png metrics.csv loss.svg checkpoint.safetensors; do
+            [ -s "$work/$dir/$file" ] || fail "$dir: $file is missing or empty"
+        done
+        [ "$(head -c 4 "$work/$dir/samples.png" | od -An -tx1 | tr -d ' \n')" = 89504e47 ] ||
+            fail "$dir: samples.png is not a PNG"
+        grep -q '<svg' "$work/$dir/loss.svg" || fail "$dir: loss.svg is not an SVG"
+        rows=$(($(wc -l <"$work/$dir/metrics.csv") - 1))
+        [ "$rows" -eq 1 ] || fail "$dir: metrics.csv has $rows rows, expected 1 (one partial epoch)"
+    done
+    head -1 "$work/gan/metrics.csv" | grep -q frechet || fail "gan: metrics.csv has no frechet column"
+    # The trained files are usable by the other subcommands.
+    run "$VAE_MNIST" eval --checkpoint "$work/vae/checkpoint.safetensors" --data "$data" &&
+        grep -q "test negative ELBO" "$work/run.log" || fail "vae_mnist eval printed no negative ELBO"
+    run "$GAN_MNIST" sample --checkpoint "$work/gan/generator.safetensors" --n 16 --out "$work/digits.idx" \
+        --grid "$work/digits.png"
+    [ "$(stat -c %s "$work/digits.idx" 2>/dev/null)" = $((16 + 16 * 784)) ] || fail "gan_mnist sample: digits.idx size"
+    cat "$work/vae/metrics.csv" "$work/gan/metrics.csv"
+    ;;
+*)
+    echo "cli_check.sh: unknown case '$case_name'" >&2
+    exit 2
+    ;;
+esac
+
+if [ "$failures" -ne 0 ]; then
+    echo "$case_name: $failures check(s) failed" >&2
+    exit 1
+fi
+echo "$case_name: all checks passed"
