@@ -373,7 +373,7 @@ TEST_CASE("train() and eval() reach every nested module", "[nn][module]") {
     CHECK_FALSE((*inner)[1].is_training());
 }
 
-TEST_CASE("state_dict and load_state_dict round trip; bad states are rejected with every problem named",
+TEST_CASE("state_dict and load_state_dict round trip, and bad states are rejected with every problem named",
           "[nn][module]") {
     auto build = [](std::uint64_t seed, Generator& gen) {
         gen = Generator(seed);
@@ -466,7 +466,7 @@ TEST_CASE("zero_grad clears every parameter's gradient", "[nn][module]") {
     }
 }
 
-TEST_CASE("module names follow PyTorch's rules; a shared layer is one set of parameters", "[nn][module]") {
+TEST_CASE("module names follow PyTorch's rules, and a shared layer is one set of parameters", "[nn][module]") {
     Registrar r;
     r.add_parameter("w");
     CHECK_THROWS_WITH(r.add_buffer("w"), Contains("register_buffer: name 'w' is already registered"));
