@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include <aigc/core/tensor.hpp>
@@ -210,6 +211,58 @@ TEST_CASE("gemm in float, with beta 0 ignoring garbage in C and beta 1 accumulat
     K::gemm(false, false, m, n, k, 1.0f, a.data(), b.data(), 1.0f, c.data());  // c += A B
     for (std::size_t i = 0; i < c.size(); ++i) CHECK(c[i] == Approx(2 * expected[i]).margin(1e-5));
 }
+
+// The float path is our own SGEMM (cpu_gemm_avx2.hpp) where the CPU has AVX2: sizes that hit
+// every blocking edge -- 1..6-row tiles, 16/32/64-column panel groups and partial panels, k beyond
+// one 256-deep block, m beyond one 144-row block -- for all four transpose combinations.
+TEST_CASE("float gemm matches a double triple loop across every blocking edge") {
+    const index_t ms[] = {1, 5, 6, 7, 150}, ns[] = {1, 16, 17, 33, 64, 100, 130}, ks[] = {1, 9, 256, 300};
+    for (bool trans_a : {false, true})
+        for (bool trans_b : {false, true})
+            for (index_t m : ms)
+                for (index_t n : ns)
+                    for (index_t k : ks) {
+                        INFO("trans_a " << trans_a << ", trans_b " << trans_b << ", m " << m << ", n " << n << ", k "
+                                        << k);
+                        auto ad = wave(m * k, 0.37, 0.1), bd = wave(k * n, 0.53, 0.7), cd = wave(m * n, 0.11, 0.3);
+                        std::vector<float> a(ad.begin(), ad.end()), b(bd.begin(), bd.end()), c(cd.begin(), cd.end());
+                        // Rounded inputs in the reference too, so only the float arithmetic differs.
+                        std::vector<double> ar(a.begin(), a.end()), br(b.begin(), b.end()), expected(c.begin(), c.end());
+                        naive_gemm(trans_a, trans_b, m, n, k, 1.5, ar, br, 0.5, expected);
+                        K::gemm(trans_a, trans_b, m, n, k, 1.5f, a.data(), b.data(), 0.5f, c.data());
+                        double worst = 0.0;
+                        for (std::size_t i = 0; i < c.size(); ++i)
+                            worst = std::max(worst, std::fabs(double(c[i]) - expected[i]));
+                        // |terms| <= 1.5: float rounding grows at most ~k eps per dot product.
+                        CHECK(worst < 2e-7 * double(k + 4) * 1.5);
+                    }
+}
+
+#if defined(AIGC_HAVE_AVX2_GEMM)
+TEST_CASE("the AVX-512 and AVX2 GEMM kernels give bit-identical results") {
+    if (!detail::avx512::supported() || !detail::avx2::supported()) {
+        WARN("this CPU lacks AVX-512 or AVX2: only one kernel exists here, nothing to compare");
+        return;
+    }
+    bool& wide = detail::avx2::use_avx512();
+    const bool saved = wide;
+    for (bool trans_a : {false, true})
+        for (bool trans_b : {false, true})
+            for (index_t n : {17, 64, 100, 784}) {
+                index_t m = 70, k = 300;
+                INFO("trans_a " << trans_a << ", trans_b " << trans_b << ", n " << n);
+                auto ad = wave(m * k, 0.37, 0.1), bd = wave(k * n, 0.53, 0.7), cd = wave(m * n, 0.11, 0.3);
+                std::vector<float> a(ad.begin(), ad.end()), b(bd.begin(), bd.end());
+                std::vector<float> c512(cd.begin(), cd.end()), c2 = c512;
+                wide = true;
+                K::gemm(trans_a, trans_b, m, n, k, 1.5f, a.data(), b.data(), 0.5f, c512.data());
+                wide = false;
+                K::gemm(trans_a, trans_b, m, n, k, 1.5f, a.data(), b.data(), 0.5f, c2.data());
+                CHECK(std::memcmp(c512.data(), c2.data(), c2.size() * sizeof(float)) == 0);
+            }
+    wide = saved;
+}
+#endif
 
 TEST_CASE("gemm with an empty inner dimension scales C by beta") {
     std::vector<double> c{1, 2, 3, 4};

@@ -10,6 +10,9 @@
 //   for each 128-column block of C:  for each k-block (256):  pack B [kc x 128]
 //     for each 144-row block of C:  pack A [144 x kc];  micro-kernels over its 6 x 16 tiles
 //
+// Where the CPU has AVX-512, whole groups of 4 or 2 panels go to the zmm micro-kernel of
+// cpu_gemm_avx512.hpp (same packing, same per-element arithmetic, twice the width).
+//
 // Every C element is the same sequence of FMAs (over p in k-blocks of kc, in order) whatever
 // the tile, block, chunk or thread that computes it, so the result does not depend on the
 // thread count.
@@ -21,6 +24,7 @@
 #include <immintrin.h>
 
 #include "../core/shape.hpp"
+#include "cpu_gemm_avx512.hpp"
 
 #define AIGC_TARGET_AVX2 __attribute__((target("avx2,fma")))
 
@@ -29,6 +33,13 @@ namespace aigc::detail::avx2 {
 inline bool supported() {
     static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     return yes;
+}
+
+// Whether whole groups of panels go to the AVX-512 micro-kernel (cpu_gemm_avx512.hpp): on where the
+// CPU has it. Both kernels give bit-identical results; the switch exists so tests can prove that.
+inline bool& use_avx512() {
+    static bool on = avx512::supported();
+    return on;
 }
 
 constexpr index_t mr = 6;      // rows of C per micro-kernel
@@ -284,6 +295,7 @@ AIGC_TARGET_AVX2 inline void gemm_columns(bool trans_b, const PackedA& a, index_
         for (index_t i = 0; i < m; ++i)
             for (index_t j = j0; j < j1; ++j) c[i * n + j] *= beta;
     float* packed_b = scratch(scratch_b, nc_max * kc_max);
+    const bool wide = use_avx512();
     for (index_t jc = j0; jc < j1; jc += nc_max) {
         index_t nc = std::min(nc_max, j1 - jc);
         for (index_t k0 = 0; k0 < k; k0 += kc_max) {
@@ -294,10 +306,23 @@ AIGC_TARGET_AVX2 inline void gemm_columns(bool trans_b, const PackedA& a, index_
             for (index_t i0 = 0; i0 < m; i0 += mc_max) {
                 index_t i1 = std::min(m, i0 + mc_max);
                 // Along C's rows (six sequential streams) with the A micro-panel in L1.
-                for (index_t i = i0; i < i1; i += mr)
-                    for (index_t jr = 0; jr < nc; jr += nr)
-                        tile(std::min(mr, m - i), kc, a.panel(k0, i), packed_b + jr * kc, c + i * n + jc + jr, n,
-                             std::min(nr, nc - jr), alpha, overwrite);
+                for (index_t i = i0; i < i1; i += mr) {
+                    index_t rows = std::min(mr, m - i);
+                    const float* a_panel = a.panel(k0, i);
+                    float* c_row = c + i * n + jc;
+                    index_t jr = 0;
+                    if (wide) {  // whole groups of 4, then 2 panels; what is left goes to the AVX2 kernel
+                        for (; jr + 4 * nr <= nc; jr += 4 * nr)
+                            avx512::tile<4>(rows, kc, a_panel, mr, packed_b + jr * kc, nr * kc, c_row + jr, n, alpha,
+                                            overwrite);
+                        for (; jr + 2 * nr <= nc; jr += 2 * nr)
+                            avx512::tile<2>(rows, kc, a_panel, mr, packed_b + jr * kc, nr * kc, c_row + jr, n, alpha,
+                                            overwrite);
+                    }
+                    for (; jr < nc; jr += nr)
+                        tile(rows, kc, a_panel, packed_b + jr * kc, c_row + jr, n, std::min(nr, nc - jr), alpha,
+                             overwrite);
+                }
             }
         }
     }
