@@ -3,6 +3,7 @@
 #   scripts/test.sh                      # Release build in ./build, all cores
 #   BUILD_DIR=/tmp/b BUILD_TYPE=Debug JOBS=2 scripts/test.sh
 #   scripts/test.sh -DAIGC_ENABLE_CUDA=OFF   # arguments go to the CMake configure step
+#   SANITIZED=0 FUZZ_SECONDS=0 scripts/test.sh   # skip the sanitized suite and the fuzz runs
 # Installs the build dependencies with apt when some are missing (scripts/install-deps.sh).
 # Exits non-zero when a dependency cannot be installed, the build fails or any test fails.
 # CUDA tests skip themselves (exit 77) where nvcc exists but no GPU does, so this passes there too.
@@ -25,3 +26,25 @@ fi
 cmake -S "$repo_root" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" "$@"
 cmake --build "$build_dir" -j "$job_count"
 ctest --test-dir "$build_dir" --output-on-failure -j "$job_count"
+
+# The same tests once more under AddressSanitizer + UndefinedBehaviorSanitizer (every report is
+# fatal), for the programs that parse untrusted files or own memory: readers, checkpoints, the
+# autograd core and its validation. The rest are the same code on the same paths; leaving them
+# out keeps this part to a few minutes on 2 cores.
+if [ "${SANITIZED:-1}" = 1 ]; then
+    sanitized_tests=(test_io test_data test_checkpoint test_validation test_autograd test_anomaly test_errors
+                     test_tensor)
+    asan_dir=${ASAN_BUILD_DIR:-$build_dir-asan}
+    cmake -S "$repo_root" -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIGC_SANITIZE="address;undefined" \
+          -DAIGC_ENABLE_CUDA=OFF -DAIGC_BUILD_BENCHMARKS=OFF -DAIGC_BUILD_EXAMPLES=OFF -DAIGC_INSTALL=OFF
+    cmake --build "$asan_dir" -j "$job_count" --target "${sanitized_tests[@]}" checkpoint_kill_test
+    pattern=$(IFS='|'; echo "${sanitized_tests[*]}")
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir "$asan_dir" --output-on-failure -j "$job_count" -R "^(($pattern):|checkpoint_sigkill$)"
+fi
+
+# A short run of each fuzz target (the long runs are scripts/fuzz.sh 600); any crash fails here.
+if [ "${FUZZ_SECONDS:-30}" -gt 0 ]; then
+    BUILD_DIR="$build_dir-fuzz" JOBS="$job_count" "$repo_root/scripts/fuzz.sh" "${FUZZ_SECONDS:-30}"
+fi
