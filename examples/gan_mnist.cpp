@@ -20,6 +20,7 @@ struct GanOptions {
     examples::CommonOptions common{.out = "out/gan"};
     std::string classifier = "out/classifier/classifier.safetensors";
     index_t metric_samples = 2000;
+    double lr = models::GanConfig{}.lr;
     std::string checkpoint;
     index_t n = 64;
     std::string sample_out = "samples.idx";
@@ -42,6 +43,7 @@ void train(const GanOptions& opt) {
 
     Generator rng(o.seed);
     models::GanConfig config;
+    config.lr = opt.lr;
     models::Gan<float, D> gan(config, rng);
     data::DataLoader<float, D> loader(train_set, {.batch_size = o.batch, .drop_last = true,
                                                   .scale = data::PixelScale::symmetric}, Generator(o.seed + 1));
@@ -100,6 +102,9 @@ int main(int argc, char** argv) {
     GanOptions opt;
     auto* train_cmd = app.add_subcommand("train", "train G and D; writes checkpoints, samples.png, metrics.csv, loss.svg");
     examples::add_training_options(*train_cmd, opt.common);
+    // Not part of a checkpoint: a --resume may continue with another learning rate.
+    train_cmd->add_option("--lr", opt.lr, "Adam learning rate of G and D")->capture_default_str()
+        ->check(examples::positive_finite());
     train_cmd->add_option("--classifier", opt.classifier, "classifier for the per-epoch metrics")->capture_default_str();
     train_cmd->add_option("--metric-samples", opt.metric_samples, "images per metric evaluation")
         ->capture_default_str()->check(CLI::Range(2, 10000));

@@ -21,6 +21,7 @@ struct VaeOptions {
     std::vector<index_t> hidden{400};
     index_t latent = 20;
     double beta = 1.0;
+    double lr = models::VaeConfig{}.lr;
     bool binarize = false;
     std::string checkpoint;
     int iw_samples = 0;
@@ -32,6 +33,7 @@ static models::VaeConfig make_config(const VaeOptions& opt) {
     c.hidden = opt.hidden;
     c.latent = opt.latent;
     c.beta = opt.beta;
+    c.lr = opt.lr;
     return c;
 }
 static std::string config_text(const models::VaeConfig& c) {
@@ -167,6 +169,8 @@ int main(int argc, char** argv) {
     examples::add_training_options(*train_cmd, opt.common);
     add_model_options(*train_cmd, opt);
     train_cmd->add_option("--beta", opt.beta, "weight of the KL term")->capture_default_str()->check(CLI::Range(0.0, 1e6));
+    // Not part of a checkpoint: a --resume may continue with another learning rate.
+    train_cmd->add_option("--lr", opt.lr, "Adam learning rate")->capture_default_str()->check(examples::positive_finite());
     train_cmd->add_flag("--binarize", opt.binarize, "dynamic binarisation of the training pixels");
     auto* eval_cmd = app.add_subcommand("eval", "test-set negative ELBO per example in nats");
     auto* sample_cmd = app.add_subcommand("sample", "samples, reconstructions, 2-D latent traversal (PNG)");

@@ -3,6 +3,7 @@
 // switch. A failure prints "<program>: error: <what went wrong>" once and exits non-zero.
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
@@ -27,6 +28,19 @@ struct CommonOptions {
     int threads = 0;             // 0: AIGC_NUM_THREADS or the OpenMP default
     bool detect_anomaly = false; // stop at the first op that produces NaN/Inf (aigc::AnomalyMode)
 };
+
+// A learning rate or a similar scale: finite and > 0. (CLI11's PositiveNumber would print its
+// bound, DBL_MAX, as a 300-digit number in the error.)
+inline CLI::Validator positive_finite() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            char* end = nullptr;
+            double value = std::strtod(text.c_str(), &end);
+            bool ok = end != text.c_str() && *end == '\0' && std::isfinite(value) && value > 0.0;
+            return ok ? std::string() : "must be a positive finite number, given " + text;
+        },
+        "POSITIVE");
+}
 
 inline void add_training_options(CLI::App& cmd, CommonOptions& o) {
     cmd.add_option("--data", o.data, "folder with the MNIST IDX files (scripts/fetch-data.sh)")->capture_default_str();

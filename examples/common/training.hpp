@@ -85,7 +85,7 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
         run_state = saved;
         rng.set_state(run_state.rng.seed(), run_state.rng.offset());
         loader.restore(run_state.loader);
-        std::cerr << "resumed from " << checkpoint.string() << " after " << run_state.progress.epochs_done << " epochs, "
+        std::cerr << "note: resumed from " << checkpoint.string() << " after " << run_state.progress.epochs_done << " epochs, "
                   << run_state.progress.steps_done << " steps\n";
     }
 

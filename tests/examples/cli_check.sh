@@ -175,6 +175,28 @@ resume_exact)
         [ "$rows" -eq 2 ] || fail "$name: metrics.csv after resume has $rows epoch rows, expected 2"
     done
     ;;
+diverged)
+    # A run that diverges stops at the first non-finite loss with one line, and the checkpoint it
+    # resumed from is left byte for byte as it was; --detect-anomaly names the op instead.
+    "$here/make_idx.sh" "$work/data" 64 16
+    for program in "$VAE_MNIST" "$GAN_MNIST"; do
+        name=$(basename "$program")
+        common=(--data "$work/data" --batch 16 "${threads[@]}")
+        [ "$name" = gan_mnist ] && common+=(--classifier "$work/none.safetensors")
+        run "$program" train "${common[@]}" --out "$work/$name" --max-steps 2 || continue
+        cp "$work/$name/checkpoint.safetensors" "$work/$name-before.safetensors"
+        expect_error "became|at step|the last checkpoint is intact|$work/$name/checkpoint.safetensors" \
+            "$program" train "${common[@]}" --out "$work/$name" --resume --lr 1e30 --epochs 50
+        cmp -s "$work/$name-before.safetensors" "$work/$name/checkpoint.safetensors" ||
+            fail "$name: the checkpoint changed although the run diverged"
+        expect_error "anomaly|the last checkpoint is intact" \
+            "$program" train "${common[@]}" --out "$work/$name" --resume --lr 1e30 --epochs 50 --detect-anomaly
+        cmp -s "$work/$name-before.safetensors" "$work/$name/checkpoint.safetensors" ||
+            fail "$name: the checkpoint changed although anomaly mode stopped the run"
+        expect_error "--lr|must be a positive finite number, given -1" "$program" train "${common[@]}" --out "$work/$name" --lr -1
+        expect_error "--lr|given inf" "$program" train "${common[@]}" --out "$work/$name" --lr inf
+    done
+    ;;
 mnist_smoke)
     data=$AIGC_SOURCE_DIR/data/mnist
     if [ ! -f "$data/train-images-idx3-ubyte" ] || [ ! -f "$data/t10k-images-idx3-ubyte" ]; then
