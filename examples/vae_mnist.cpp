@@ -4,162 +4,13 @@
 //   vae_mnist train --out out/vae --epochs 10 --batch 128
 //   vae_mnist eval --checkpoint out/vae/checkpoint.safetensors --iw-samples 100
 //   vae_mnist sample --checkpoint out/vae/checkpoint.safetensors --out out/vae
-#include <filesystem>
-#include <iostream>
-#include <numeric>
-#include <sstream>
+#include "vae_mnist.hpp"
 
-#include "common/cli.hpp"
-#include "common/mnist_helpers.hpp"
-#include "common/training.hpp"
-
-namespace fs = std::filesystem;
-using namespace aigc;
-
-struct VaeOptions {
-    examples::CommonOptions common{.out = "out/vae", .batch = 128};
-    std::vector<index_t> hidden{400};
-    index_t latent = 20;
-    double beta = 1.0;
-    double lr = models::VaeConfig{}.lr;
-    bool binarize = false;
-    std::string checkpoint;
-    int iw_samples = 0;
-    index_t n = 64;
-};
-
-static models::VaeConfig make_config(const VaeOptions& opt) {
-    models::VaeConfig c;
-    c.hidden = opt.hidden;
-    c.latent = opt.latent;
-    c.beta = opt.beta;
-    c.lr = opt.lr;
-    return c;
-}
-static std::string config_text(const models::VaeConfig& c) {
-    std::ostringstream text;
-    text << "vae input " << c.input << " hidden";
-    for (auto h : c.hidden) text << " " << h;
-    text << " latent " << c.latent;
-    return text.str();
-}
-
-// Mean per-example negative ELBO (and IW bound when k > 0) over the whole test set, in nats.
-template <class D>
-std::pair<double, double> evaluate(models::Vae<float, D>& vae, const data::Mnist& test, int k, Generator& rng) {
-    data::DataLoader<float, D> loader(test, {.batch_size = 500, .shuffle = false}, Generator(0));
-    double elbo = 0, iw = 0;
-    for (const auto& batch : loader) {
-        for (double v : vae.negative_elbo(batch.images, rng)) elbo += v;
-        if (k > 0)
-            for (double v : vae.negative_iw_bound(batch.images, k, rng)) iw += v;
-    }
-    return {elbo / double(test.size()), iw / double(test.size())};
-}
-
-template <class D>
-void train(const VaeOptions& opt) {
-    const auto& o = opt.common;
-    auto train_set = data::Mnist::load(o.data, data::Split::train);
-    auto test_set = data::Mnist::load(o.data, data::Split::test);
-    Generator rng(o.seed);
-    auto config = make_config(opt);
-    models::VaeTrainer<float, D> trainer(config, rng);
-    data::DataLoader<float, D> loader(train_set, {.batch_size = o.batch, .binarize = opt.binarize},
-                                      Generator(o.seed + 1));
-    Generator eval_rng(o.seed + 2);
-    auto fixed_latents = Tensor<float, D>::normal({64, config.latent}, eval_rng);
-
-    examples::LoopSpec spec{"vae", config_text(config), {"loss", "reconstruction", "kl"}, {"test_neg_elbo"}};
-    examples::LoopHooks<float, D> hooks;
-    hooks.state = [&] { return trainer.state(); };
-    hooks.load_state = [&](const auto& saved) { trainer.load_state(saved); };
-    hooks.step = [&](const data::Batch<float, D>& batch) {
-        auto l = trainer.train_step(batch.images, rng);
-        return std::vector<double>{l.loss, l.reconstruction, l.kl};
-    };
-    hooks.epoch_end = [&](std::int64_t epoch) {
-        auto& vae = trainer.model();
-        vae.eval();
-        auto samples = vae.decode_probabilities(fixed_latents);
-        char name[64];
-        std::snprintf(name, sizeof(name), "samples_epoch_%03lld.png", static_cast<long long>(epoch));
-        io::GridOptions grid{.range = io::PixelRange::zero_to_one};
-        io::write_image_grid(fs::path(o.out) / name, samples, grid);
-        io::write_image_grid(fs::path(o.out) / "samples.png", samples, grid);
-        io::save_safetensors(fs::path(o.out) / "vae.safetensors", vae.state_dict());
-        double test_elbo = evaluate(vae, test_set, 0, eval_rng).first;
-        vae.train();
-        return std::vector<double>{test_elbo};
-    };
-    examples::train_epochs(o, spec, loader, rng, hooks);
-    std::cout << "samples: " << (fs::path(o.out) / "samples.png").string() << "\n";
-}
-
-// A VAE whose weights come from a training checkpoint or a bare model file.
-template <class D>
-models::VaeTrainer<float, D> load_trained(const VaeOptions& opt, Generator& rng) {
-    AIGC_CHECK(!opt.checkpoint.empty(), "vae_mnist: --checkpoint is required");
-    auto config = make_config(opt);
-    models::VaeTrainer<float, D> trainer(config, rng);
-    auto meta = io::read_safetensors_metadata(opt.checkpoint);
-    if (meta.contains("aigc.kind")) trainer.load_state(models::load_checkpoint<float, D>(opt.checkpoint, "vae", config_text(config)).second);
-    else io::load_into(opt.checkpoint, trainer.model().state_dict());
-    trainer.model().eval();
-    return trainer;
-}
-
-template <class D>
-void eval(const VaeOptions& opt) {
-    Generator rng(opt.common.seed);
-    auto trainer = load_trained<D>(opt, rng);
-    auto test_set = data::Mnist::load(opt.common.data, data::Split::test);
-    auto [elbo, iw] = evaluate(trainer.model(), test_set, opt.iw_samples, rng);
-    std::cout << "test negative ELBO: " << elbo << " nats per example (" << test_set.size() << " images)\n";
-    if (opt.iw_samples > 0)
-        std::cout << "test negative IW bound (k=" << opt.iw_samples << "): " << iw << " nats per example\n";
-}
-
-template <class D>
-void sample(const VaeOptions& opt) {
-    Generator rng(opt.common.seed);
-    auto trainer = load_trained<D>(opt, rng);
-    auto& vae = trainer.model();
-    fs::create_directories(opt.common.out);
-    io::GridOptions unit{.range = io::PixelRange::zero_to_one};
-    auto samples_path = fs::path(opt.common.out) / "vae_samples.png";
-    io::write_image_grid(samples_path, vae.sample(opt.n, rng), unit);
-    std::cout << "samples: " << samples_path.string() << "\n";
-
-    // Reconstructions: each test image next to its reconstruction, in pairs of columns.
-    auto test_set = data::Mnist::load(opt.common.data, data::Split::test);
-    auto originals = examples::first_images<float, D>(test_set, 32, data::PixelScale::unit);
-    auto rebuilt = vae.reconstruct(originals);
-    auto pairs = concat(std::vector<Var<float, D>>{Var<float, D>(originals), Var<float, D>(rebuilt)}).value();
-    auto recon_path = fs::path(opt.common.out) / "vae_reconstructions.png";
-    io::write_image_grid(recon_path, pairs.reshape({64, 784}), {.columns = 8, .range = io::PixelRange::zero_to_one});
-    std::cout << "reconstructions (original, reconstruction): " << recon_path.string() << "\n";
-
-    if (opt.latent == 2) {  // decode a 20x20 grid over [-3, 3]^2
-        const index_t side = 20;
-        std::vector<float> z;
-        for (index_t i = 0; i < side; ++i)
-            for (index_t j = 0; j < side; ++j) {
-                z.push_back(float(-3.0 + 6.0 * double(j) / double(side - 1)));
-                z.push_back(float(3.0 - 6.0 * double(i) / double(side - 1)));
-            }
-        auto grid = vae.decode_probabilities(Tensor<float, D>::from_vector({side * side, 2}, z));
-        auto traversal_path = fs::path(opt.common.out) / "vae_latent_traversal.png";
-        io::write_image_grid(traversal_path, grid, {.columns = side, .padding = 0, .range = io::PixelRange::zero_to_one});
-        std::cout << "latent traversal: " << traversal_path.string() << "\n";
-    }
-}
-
-static void add_model_options(CLI::App& cmd, VaeOptions& opt) {
-    cmd.add_option("--hidden", opt.hidden, "encoder widths, e.g. --hidden 512 256 (decoder mirrors)")
-        ->capture_default_str()->check(CLI::Range(1, 1 << 16));
-    cmd.add_option("--latent", opt.latent, "latent dimensions")->capture_default_str()->check(CLI::Range(1, 4096));
-}
+#if defined(AIGC_EXAMPLES_CUDA)  // compiled by nvcc in vae_mnist_cuda.cu
+extern template void train<Cuda>(const VaeOptions&);
+extern template void eval<Cuda>(const VaeOptions&);
+extern template void sample<Cuda>(const VaeOptions&);
+#endif
 
 int main(int argc, char** argv) {
     CLI::App app("Train, evaluate and sample the MNIST VAE", "vae_mnist");
@@ -188,9 +39,10 @@ int main(int argc, char** argv) {
     sample_cmd->add_option("--n", opt.n, "number of samples")->capture_default_str()->check(CLI::Range(1, 100000));
     return examples::run(app, argc, argv, [&] {
         examples::apply_threads(opt.common);
-        examples::require_cpu(opt.common, "vae_mnist");
-        if (train_cmd->parsed()) train<Cpu>(opt);
-        else if (eval_cmd->parsed()) eval<Cpu>(opt);
-        else sample<Cpu>(opt);
+        examples::on_device(opt.common, [&]<class D>() {
+            if (train_cmd->parsed()) train<D>(opt);
+            else if (eval_cmd->parsed()) eval<D>(opt);
+            else sample<D>(opt);
+        });
     });
 }

@@ -25,7 +25,7 @@ prepare() {
     # stripped: the packages' exported CMake files compute their prefix from their own location,
     # so the same layout works from anywhere. Symlinks become real files (they may not survive
     # the trip to the GPU machine).
-    local packages=(libeigen3-dev catch2 libbenchmark-dev libbenchmark1debian nlohmann-json3-dev libstb-dev)
+    local packages=(libeigen3-dev catch2 libbenchmark-dev libbenchmark1debian nlohmann-json3-dev libstb-dev libcli11-dev)
     command -v dpkg >/dev/null || { echo "gpu-check --prepare: needs dpkg (a Debian machine)" >&2; exit 1; }
     rm -rf "$prefix"
     mkdir -p "$prefix"
@@ -88,7 +88,7 @@ if [ -z "${CUDA_ARCH:-}" ]; then
     [[ "$CUDA_ARCH" =~ ^[0-9]+$ ]] || CUDA_ARCH=90
 fi
 cmake_args=(-S "$repo_root" -B "$build_dir" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$CUDA_ARCH"
-            -DAIGC_BUILD_TESTS=ON -DAIGC_BUILD_EXAMPLES=OFF -DAIGC_INSTALL=OFF)
+            -DAIGC_BUILD_TESTS=ON -DAIGC_BUILD_EXAMPLES=ON -DAIGC_INSTALL=OFF)
 if [ -d "$prefix" ]; then
     # Config packages through the prefix path; plain headers found by path (<stb/...>) through -isystem.
     cmake_args+=(-DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_FLAGS="-isystem $prefix/include"
@@ -119,7 +119,9 @@ if ! grep -q "CUDA backend enabled" "$out_dir"/configure*.log; then
     exit 1
 fi
 
-phase "build test_cuda" 330 build-tests.log cmake --build "$build_dir" -j "$jobs" --target test_cuda || {
+# The trainers too: CTest's cli_cuda_device (label cuda) compares their --device cuda runs with CPU ones.
+phase "build test_cuda" 330 build-tests.log cmake --build "$build_dir" -j "$jobs" \
+    --target test_cuda gan_mnist vae_mnist classifier_mnist || {
     tail -40 "$out_dir/build-tests.log" >>"$summary"
     say "RESULT: FAIL (build)"
     exit 1

@@ -64,9 +64,27 @@ inline void apply_threads(const CommonOptions& o) {
 }
 
 // The device is a template parameter everywhere below; this picks the instantiation.
-inline void require_cpu(const CommonOptions& o, const char* program) {
-    AIGC_CHECK(o.device == "cpu", program, ": --device ", o.device,
-               ": this program was built without the CUDA backend (no CUDA compiler at configure time)");
+#if defined(AIGC_EXAMPLES_CUDA)
+// Defined in common/cuda_device.cu: fails with one clear line when no usable CUDA device exists.
+void require_cuda_device();
+#endif
+
+// run.template operator()<D>() with D the device --device names. A program's commands for Cuda
+// are compiled by nvcc in <program>_cuda.cu and only declared (extern template) in <program>.cpp.
+template <class Run>
+void on_device(const CommonOptions& o, Run&& run) {
+    if (o.device == "cpu") {
+        run.template operator()<aigc::Cpu>();
+        return;
+    }
+#if defined(AIGC_EXAMPLES_CUDA)
+    require_cuda_device();
+    run.template operator()<aigc::Cuda>();
+#else
+    aigc::fail(aigc::detail::concat("--device ", o.device,
+                                    ": this program was built without the CUDA backend (no CUDA compiler at "
+                                    "configure time)"));
+#endif
 }
 
 // Runs a CLI11 app: parse errors and aigc::Error both become one line on stderr and exit code 2 / 1.

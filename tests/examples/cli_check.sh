@@ -197,6 +197,36 @@ diverged)
         expect_error "--lr|given inf" "$program" train "${common[@]}" --out "$work/$name" --lr inf
     done
     ;;
+cuda_device)
+    # --device cuda. Without a usable GPU (or without the CUDA backend) each program says so in one
+    # line, then the case reports skipped: the comparison below needs a GPU. With one, a few steps
+    # on the GPU give the same metrics.csv as on the CPU, up to float rounding.
+    "$here/make_idx.sh" "$work/data" 64 16
+    common=(--data "$work/data" --batch 16 --max-steps 3 --seed 3 "${threads[@]}")
+    if ! "$VAE_MNIST" train "${common[@]}" --out "$work/probe" --device cuda >"$work/probe.log" 2>&1; then
+        for program in "$GAN_MNIST" "$VAE_MNIST" "$CLASSIFIER_MNIST"; do
+            expect_error "--device cuda|CUDA" "$program" train "${common[@]}" --out "$work/none" --device cuda
+        done
+        [ "$failures" -eq 0 ] || { echo "cuda_device: $failures check(s) failed" >&2; exit 1; }
+        echo "skipped: no usable CUDA device here ($(tail -n 1 "$work/probe.log"))"
+        exit 77
+    fi
+    for program in "$GAN_MNIST" "$VAE_MNIST" "$CLASSIFIER_MNIST"; do
+        name=$(basename "$program")
+        extra=()
+        [ "$name" = gan_mnist ] && extra=(--classifier "$work/none.safetensors")
+        for device in cpu cuda; do
+            run "$program" train "${common[@]}" "${extra[@]}" --out "$work/$name-$device" --device "$device" || continue 2
+        done
+        # Every column but the last (seconds): relative 1e-3, absolute 1e-5.
+        if ! awk -F, 'NR == FNR { row[FNR] = $0; next }
+                FNR > 1 { n = split(row[FNR], a, ","); for (i = 1; i < n; ++i) { d = a[i] - $i; if (d < 0) d = -d;
+                          m = a[i] < 0 ? -a[i] : a[i]; if (d > 1e-5 + 1e-3 * m) { print "column " i ": cpu " a[i] ", cuda " $i; bad = 1 } } }
+                END { exit bad }' "$work/$name-cpu/metrics.csv" "$work/$name-cuda/metrics.csv"; then
+            fail "$name: metrics.csv differs between --device cpu and --device cuda"
+        fi
+    done
+    ;;
 mnist_smoke)
     data=$AIGC_SOURCE_DIR/data/mnist
     if [ ! -f "$data/train-images-idx3-ubyte" ] || [ ! -f "$data/t10k-images-idx3-ubyte" ]; then

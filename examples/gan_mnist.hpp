@@ -1,0 +1,93 @@
+#pragma once
+// The commands of gan_mnist, written once for any device D (Cpu, Cuda): gan_mnist.cpp parses the
+// command line and calls them; gan_mnist_cuda.cu instantiates them for Cuda where nvcc exists.
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include "common/cli.hpp"
+#include "common/mnist_helpers.hpp"
+#include "common/training.hpp"
+
+namespace fs = std::filesystem;
+using namespace aigc;
+
+struct GanOptions {
+    examples::CommonOptions common{.out = "out/gan"};
+    std::string classifier = "out/classifier/classifier.safetensors";
+    index_t metric_samples = 2000;
+    double lr = models::GanConfig{}.lr;
+    std::string checkpoint;
+    index_t n = 64;
+    std::string sample_out = "samples.idx";
+    std::string grid;
+};
+
+static std::string config_text(const models::GanConfig& c) {
+    return "gan latent " + std::to_string(c.latent) + " image " + std::to_string(c.image);
+}
+
+template <class D>
+void train(const GanOptions& opt) {
+    const auto& o = opt.common;
+    auto train_set = data::Mnist::load(o.data, data::Split::train);
+    auto test_set = data::Mnist::load(o.data, data::Split::test);
+    auto scorer = examples::load_scoring_classifier(opt.classifier);
+    Tensor<float> real_features;
+    if (scorer) real_features = scorer->features(examples::first_images<float, Cpu>(test_set, opt.metric_samples,
+                                                                                    data::PixelScale::symmetric));
+
+    Generator rng(o.seed);
+    models::GanConfig config;
+    config.lr = opt.lr;
+    models::Gan<float, D> gan(config, rng);
+    data::DataLoader<float, D> loader(train_set, {.batch_size = o.batch, .drop_last = true,
+                                                  .scale = data::PixelScale::symmetric}, Generator(o.seed + 1));
+    // Fixed noise: the per-epoch grids show the same 64 latents evolving.
+    Generator grid_rng(o.seed + 2);
+    auto fixed_noise = Tensor<float, D>::normal({64, config.latent}, grid_rng);
+    Generator metric_rng(o.seed + 3);
+
+    examples::LoopSpec spec{"gan", config_text(config), {"d_loss", "g_loss", "d_real", "d_fake"},
+                            scorer ? std::vector<std::string>{"frechet", "score"} : std::vector<std::string>{}};
+    examples::LoopHooks<float, D> hooks;
+    hooks.state = [&] { return gan.state(); };
+    hooks.load_state = [&](const auto& saved) { gan.load_state(saved); };
+    hooks.step = [&](const data::Batch<float, D>& batch) {
+        auto l = gan.train_step(batch.images, rng);
+        return std::vector<double>{l.discriminator, l.generator, l.real_score, l.fake_score};
+    };
+    hooks.epoch_end = [&](std::int64_t epoch) {
+        auto grid = gan.generate(fixed_noise);
+        char name[64];
+        std::snprintf(name, sizeof(name), "samples_epoch_%03lld.png", static_cast<long long>(epoch));
+        io::write_image_grid(fs::path(o.out) / name, grid);
+        io::write_image_grid(fs::path(o.out) / "samples.png", grid);
+        io::save_safetensors(fs::path(o.out) / "generator.safetensors", gan.generator_state());
+        if (!scorer) return std::vector<double>{};
+        auto fake = gan.sample(real_features.shape()[0], metric_rng).template to<Cpu>();
+        return std::vector<double>{models::frechet_distance(scorer->features(fake), real_features),
+                                   models::inception_score(scorer->probabilities(fake))};
+    };
+    examples::train_epochs(o, spec, loader, rng, hooks);
+    std::cout << "samples: " << (fs::path(o.out) / "samples.png").string() << "\n";
+}
+
+template <class D>
+void sample(const GanOptions& opt) {
+    Generator rng(opt.common.seed);
+    models::Gan<float, D> gan({}, rng);
+    AIGC_CHECK(!opt.checkpoint.empty(), "gan_mnist sample: --checkpoint is required");
+    // Either a full training checkpoint or the generator alone.
+    auto meta = io::read_safetensors_metadata(opt.checkpoint);
+    if (meta.contains("aigc.kind")) gan.load_state(models::load_checkpoint<float, D>(opt.checkpoint, "gan").second);
+    else io::load_into(opt.checkpoint, gan.generator_state());
+    auto images = gan.sample(opt.n, rng).template to<Cpu>();
+    data::IdxImages idx{opt.n, 28, 28, data::to_pixels(images, data::PixelScale::symmetric)};
+    data::write_idx_images(opt.sample_out, idx);
+    std::cout << "wrote " << opt.n << " images to " << opt.sample_out << "\n";
+    if (!opt.grid.empty()) {
+        io::write_image_grid(opt.grid, images, {.columns = 10});
+        std::cout << "grid: " << opt.grid << "\n";
+    }
+}
