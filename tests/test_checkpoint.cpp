@@ -13,11 +13,12 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include <aigc/aigc.hpp>
+#include "support/temp_dir.hpp"
 
 namespace {
+
+using aigc_test::TempDir;
 
 using namespace aigc;
 using Catch::Contains;
@@ -26,22 +27,6 @@ using State = models::NamedTensors<float, Cpu>;
 
 // Tiny models; CTest runs test programs side by side on few cores, so one thread each is fastest.
 const bool single_threaded = (set_num_threads(1), true);
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("aigc-test-checkpoint-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    fs::path operator/(const std::string& name) const { return path / name; }
-};
 
 // n grey images of 4x4 made from a formula (every byte 0..255 can occur), labels i % 10.
 data::Mnist synthetic_set(index_t n) {
@@ -128,7 +113,7 @@ std::unique_ptr<VaeRun> vae_run(const data::Mnist& data, std::uint64_t seed) {
 // "2 epochs == the first `stop_after` steps + save + load into fresh objects + the rest".
 template <class MakeRun>
 void check_exact_resume(const data::Mnist& data, MakeRun make_run, index_t stop_after) {
-    TempDir dir;
+    TempDir dir("checkpoint");
     auto straight = make_run(data, 21);
     const index_t two_epochs = 2 * straight->loader.batches_per_epoch();
     straight->train_steps(two_epochs);
@@ -170,7 +155,7 @@ TEST_CASE("VAE: 2 epochs == 1 epoch + checkpoint + load into fresh objects + 1 e
 }
 
 TEST_CASE("the checkpoint keeps the counters and the model's own tensor names", "[checkpoint]") {
-    TempDir dir;
+    TempDir dir("checkpoint");
     const data::Mnist data = synthetic_set(44);
     auto run = gan_run(data, 3);
     run->train_steps(7);
@@ -192,7 +177,7 @@ TEST_CASE("the checkpoint keeps the counters and the model's own tensor names", 
 }
 
 TEST_CASE("a checkpoint of another kind, configuration or architecture is a clear error", "[checkpoint][errors]") {
-    TempDir dir;
+    TempDir dir("checkpoint");
     const data::Mnist data = synthetic_set(44);
     auto vae = vae_run(data, 4);
     vae->train_steps(2);
@@ -261,7 +246,7 @@ TEST_CASE("a checkpoint of another kind, configuration or architecture is a clea
 }
 
 TEST_CASE("a truncated or damaged checkpoint file is an error naming the file, never a crash", "[checkpoint][errors]") {
-    TempDir dir;
+    TempDir dir("checkpoint");
     const data::Mnist data = synthetic_set(44);
     auto gan = gan_run(data, 9);
     gan->train_steps(1);

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <aigc/aigc.hpp>
+#include "support/temp_dir.hpp"
 
 #include <algorithm>
 #include <array>
@@ -13,8 +14,6 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 using namespace aigc;
 using namespace aigc::data;
 using Catch::Contains;
@@ -22,22 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh folder per test case, removed afterwards.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("aigc-test-data-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    fs::path operator/(const std::string& name) const { return path / name; }
-};
+using aigc_test::TempDir;
 
 using Bytes = std::vector<unsigned char>;
 
@@ -90,7 +74,7 @@ std::vector<index_t> epoch_order(DataLoader<float>& loader) {
 }  // namespace
 
 TEST_CASE("IDX images and labels survive a write/read round trip byte for byte") {
-    TempDir dir;
+    TempDir dir("data");
     IdxImages images{3, 2, 5, {}};
     for (int i = 0; i < 30; ++i) images.pixels.push_back(static_cast<std::uint8_t>(i * 9));
     const std::vector<std::uint8_t> labels{7, 0, 9};
@@ -117,7 +101,7 @@ TEST_CASE("IDX images and labels survive a write/read round trip byte for byte")
 }
 
 TEST_CASE("IDX writes are atomic: they replace the old file and leave no temporary behind") {
-    TempDir dir;
+    TempDir dir("data");
     write_idx_labels(dir / "labels", {1, 2, 3, 4});
     write_idx_labels(dir / "labels", {5});
     CHECK(read_idx_labels(dir / "labels") == std::vector<std::uint8_t>{5});
@@ -132,7 +116,7 @@ TEST_CASE("IDX writes are atomic: they replace the old file and leave no tempora
 }
 
 TEST_CASE("a corrupt IDX file is an error naming the file and the problem") {
-    TempDir dir;
+    TempDir dir("data");
     const fs::path file = dir / "t10k-images-idx3-ubyte";
     const std::string name = file.string();
     auto images_error = [&](const Bytes& bytes) {
@@ -217,7 +201,7 @@ TEST_CASE("a corrupt IDX file is an error naming the file and the problem") {
 }
 
 TEST_CASE("an images/labels pair must agree on the count and hold labels 0..9") {
-    TempDir dir;
+    TempDir dir("data");
     write_idx_images(dir / "images", IdxImages{10, 2, 2, std::vector<std::uint8_t>(40, 1)});
     write_idx_labels(dir / "nine", std::vector<std::uint8_t>(9, 1));
     CHECK_THROWS_WITH(Mnist::from_files(dir / "images", dir / "nine"),
@@ -237,7 +221,7 @@ TEST_CASE("an images/labels pair must agree on the count and hold labels 0..9") 
 }
 
 TEST_CASE("Mnist::load finds the standard and the dotted file names and explains what is missing") {
-    TempDir dir;
+    TempDir dir("data");
     CHECK_THROWS_WITH(Mnist::load(dir / "mnist", Split::test),
                       Contains("data directory '" + (dir / "mnist").string() + "' does not exist") &&
                           Contains("run scripts/fetch-data.sh"));

@@ -14,14 +14,15 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "../examples/common/training.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace aigc;
 namespace fs = std::filesystem;
 
 namespace {
+
+using aigc_test::TempDir;
 
 // Images of 4x4 from a formula (every byte value can occur), labels i % 10.
 data::Mnist synthetic_set(index_t n) {
@@ -33,18 +34,6 @@ data::Mnist synthetic_set(index_t n) {
     }
     return data::Mnist(4, 4, std::move(pixels), std::move(labels), "synthetic 4x4");
 }
-
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& name)
-        : path(fs::temp_directory_path() / ("aigc-repro-" + std::to_string(::getpid()) + "-" + name)) {
-        fs::remove_all(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 std::vector<char> file_bytes(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -111,7 +100,7 @@ TEST_CASE("same seed and thread count: byte-identical checkpoints after N steps"
         for (int threads : {1, 2}) {
             INFO((model == Model::gan ? "gan" : "vae") << " with " << threads << " thread(s)");
             ThreadCount count(threads);
-            TempDir first("first"), second("second"), other_seed("other-seed");
+            TempDir first("repro-first"), second("repro-second"), other_seed("repro-other-seed");
             train(model, set, options(first.path, 2, 0, false));
             train(model, set, options(second.path, 2, 0, false));
             train(model, set, options(other_seed.path, 2, 0, false, 12));
@@ -128,7 +117,7 @@ TEST_CASE("a run stopped by max-steps and resumed, repeatedly, ends byte-identic
     ThreadCount count(2);
     for (Model model : {Model::gan, Model::vae}) {
         INFO((model == Model::gan ? "gan" : "vae"));
-        TempDir whole("whole"), pieces("pieces");
+        TempDir whole("repro-whole"), pieces("repro-pieces");
         train(model, set, options(whole.path, 3, 0, false));
         // Stops mid-epoch 1 (step 5), then at step 12 (the end of the GAN's epoch of 12 full batches,
         // one batch before the end of the VAE's 13, whose last batch holds 4 images), then mid-epoch 3
@@ -150,7 +139,7 @@ TEST_CASE("a run stopped by max-steps and resumed, repeatedly, ends byte-identic
 
 TEST_CASE("resuming a finished run trains nothing more and keeps the checkpoint", "[reproducibility]") {
     const data::Mnist set = synthetic_set(100);
-    TempDir run("finished");
+    TempDir run("repro-finished");
     train(Model::gan, set, options(run.path, 1, 0, false));
     const auto before = file_bytes(run.path / "checkpoint.safetensors");
     train(Model::gan, set, options(run.path, 1, 0, true));
