@@ -69,29 +69,34 @@ AIGC_TARGET_AVX2 inline void micro_kernel(index_t kc, const float* a, const floa
             acc1[r] = _mm256_fmadd_ps(ar, b1, acc1[r]);
         }
     }
+    // C = alpha acc, or C = fma(alpha, acc, C): written as explicit FMAs, because GCC may or may not
+    // fuse a separate mul and add of __m256 values (it depends on -O level and inlining), and the
+    // AVX-512 kernel, whose mul/add builtins are never fused, must give the same bits.
     __m256 scale = _mm256_set1_ps(alpha);
     if (cols == nr) {
 #pragma GCC unroll 6
         for (int r = 0; r < Rows; ++r) {
             float* cr = c + r * ldc;
-            __m256 v0 = _mm256_mul_ps(acc0[r], scale), v1 = _mm256_mul_ps(acc1[r], scale);
-            if (!overwrite) {
-                v0 = _mm256_add_ps(_mm256_loadu_ps(cr), v0);
-                v1 = _mm256_add_ps(_mm256_loadu_ps(cr + 8), v1);
-            }
+            __m256 v0 = overwrite ? _mm256_mul_ps(acc0[r], scale) : _mm256_fmadd_ps(acc0[r], scale, _mm256_loadu_ps(cr));
+            __m256 v1 = overwrite ? _mm256_mul_ps(acc1[r], scale)
+                                  : _mm256_fmadd_ps(acc1[r], scale, _mm256_loadu_ps(cr + 8));
             _mm256_storeu_ps(cr, v0);
             _mm256_storeu_ps(cr + 8, v1);
         }
         return;
     }
-    // Right edge of C: spill the block and write only the valid columns.
-    alignas(32) float block[Rows][nr];
+    // Right edge of C: the valid columns go through a full-width block, with the same arithmetic.
+    alignas(32) float block[nr];
 #pragma GCC unroll 6
     for (int r = 0; r < Rows; ++r) {
-        _mm256_store_ps(block[r], _mm256_mul_ps(acc0[r], scale));
-        _mm256_store_ps(block[r] + 8, _mm256_mul_ps(acc1[r], scale));
         float* cr = c + r * ldc;
-        for (index_t j = 0; j < cols; ++j) cr[j] = overwrite ? block[r][j] : cr[j] + block[r][j];
+        for (index_t j = 0; j < nr; ++j) block[j] = j < cols && !overwrite ? cr[j] : 0.0f;
+        __m256 v0 = overwrite ? _mm256_mul_ps(acc0[r], scale) : _mm256_fmadd_ps(acc0[r], scale, _mm256_load_ps(block));
+        __m256 v1 = overwrite ? _mm256_mul_ps(acc1[r], scale)
+                              : _mm256_fmadd_ps(acc1[r], scale, _mm256_load_ps(block + 8));
+        _mm256_store_ps(block, v0);
+        _mm256_store_ps(block + 8, v1);
+        for (index_t j = 0; j < cols; ++j) cr[j] = block[j];
     }
 }
 

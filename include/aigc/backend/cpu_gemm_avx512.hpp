@@ -5,7 +5,7 @@
 // units (AMD Zen 5, Intel Xeon) that is twice the FLOPs per instruction of the AVX2 kernel.
 //
 // Each C element gets exactly the AVX2 kernel's arithmetic -- acc = fma(a_p, b_p, acc) over p in
-// order, then C = alpha acc (+ C) -- so both kernels, and any mix of them along C's columns, give
+// order, then C = alpha acc or C = fma(alpha, acc, C), explicit FMAs in both -- so both kernels, and any mix of them along C's columns, give
 // bit-identical results: which one a machine runs never changes a training run's numbers.
 #include <immintrin.h>
 
@@ -49,8 +49,8 @@ AIGC_TARGET_AVX512 inline void micro_kernel(index_t kc, const float* a, index_t 
         float* cr = c + r * ldc;
 #pragma GCC unroll 4
         for (int j = 0; j < Panels; ++j) {
-            __m512 v = _mm512_mul_ps(acc[r][j], scale);
-            if (!overwrite) v = _mm512_add_ps(_mm512_loadu_ps(cr + j * width), v);
+            __m512 v = overwrite ? _mm512_mul_ps(acc[r][j], scale)
+                                 : _mm512_fmadd_ps(acc[r][j], scale, _mm512_loadu_ps(cr + j * width));
             _mm512_storeu_ps(cr + j * width, v);
         }
     }
