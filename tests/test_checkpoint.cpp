@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <aigc/aigc.hpp>
+#include "support/synthetic_mnist.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -28,16 +29,7 @@ using State = models::NamedTensors<float, Cpu>;
 // Tiny models; CTest runs test programs side by side on few cores, so one thread each is fastest.
 const bool single_threaded = (set_num_threads(1), true);
 
-// n grey images of 4x4 made from a formula (every byte 0..255 can occur), labels i % 10.
-data::Mnist synthetic_set(index_t n) {
-    std::vector<std::uint8_t> pixels, labels;
-    for (index_t i = 0; i < n; ++i) {
-        for (index_t j = 0; j < 16; ++j)
-            pixels.push_back(static_cast<std::uint8_t>(std::lround(127.5 + 127.5 * std::sin(0.37 * double(i * 16 + j) + 0.1))));
-        labels.push_back(static_cast<std::uint8_t>(i % 10));
-    }
-    return data::Mnist(4, 4, std::move(pixels), std::move(labels), "synthetic 4x4");
-}
+using aigc_test::synthetic_set;
 
 // Every tensor of a state, bit for bit (names in order, then values).
 bool identical(const State& a, const State& b) {

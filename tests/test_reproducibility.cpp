@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../examples/common/training.hpp"
+#include "support/synthetic_mnist.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace aigc;
@@ -24,16 +25,7 @@ namespace {
 
 using aigc_test::TempDir;
 
-// Images of 4x4 from a formula (every byte value can occur), labels i % 10.
-data::Mnist synthetic_set(index_t n) {
-    std::vector<std::uint8_t> pixels, labels;
-    for (index_t i = 0; i < n; ++i) {
-        for (index_t j = 0; j < 16; ++j)
-            pixels.push_back(static_cast<std::uint8_t>(std::lround(127.5 + 127.5 * std::sin(0.37 * double(i * 16 + j) + 0.1))));
-        labels.push_back(static_cast<std::uint8_t>(i % 10));
-    }
-    return data::Mnist(4, 4, std::move(pixels), std::move(labels), "synthetic 4x4");
-}
+using aigc_test::synthetic_set;
 
 std::vector<char> file_bytes(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
