@@ -213,6 +213,7 @@ cuda_device)
     fi
     for program in "$GAN_MNIST" "$VAE_MNIST" "$CLASSIFIER_MNIST"; do
         name=$(basename "$program")
+        name=${name%_emulated}  # the CUDA emulator's builds (tests/examples/CMakeLists.txt)
         extra=()
         [ "$name" = gan_mnist ] && extra=(--classifier "$work/none.safetensors")
         for device in cpu cuda; do
