@@ -277,6 +277,13 @@ cudaError_t cudaMalloc(void** pointer, std::size_t bytes) {
     if (bytes == 0) return cudaSuccess;
     void* block = DeviceHeap::instance().allocate(bytes);
     if (!block) return record(cudaErrorMemoryAllocation);
+    // cudaMalloc leaves memory uninitialised. All-ones bytes are NaN as float and double, so a
+    // kernel that reads memory nobody wrote (accumulating into a fresh buffer, say) shows NaNs
+    // here instead of the zeros a fresh mapping would give.
+    {
+        DeviceAccess access;
+        std::memset(block, 0xff, bytes);
+    }
     *pointer = block;
     return cudaSuccess;
 }

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <vector>
 
 #include <aigc/cuda.cuh>
@@ -166,4 +167,18 @@ TEST_CASE("emulator: cuBLAS checks its leading dimensions", "[emulator]") {
           CUBLAS_STATUS_INVALID_VALUE);
     CHECK(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, 4, 4, 4, &one, a.data(), 4, a.data(), 4, &zero, a.data(), 4) ==
           CUBLAS_STATUS_SUCCESS);
+}
+
+TEST_CASE("emulator: fresh device memory reads as NaN, not as zeros", "[emulator]") {
+    void* block = nullptr;
+    REQUIRE(cudaMalloc(&block, 3 * sizeof(double)) == cudaSuccess);
+    std::vector<float> floats(6);
+    std::vector<double> doubles(3);
+    REQUIRE(cudaMemcpy(floats.data(), block, 6 * sizeof(float), cudaMemcpyDeviceToHost) == cudaSuccess);
+    REQUIRE(cudaMemcpy(doubles.data(), block, 3 * sizeof(double), cudaMemcpyDeviceToHost) == cudaSuccess);
+    for (float x : floats) CHECK(std::isnan(x));
+    for (double x : doubles) CHECK(std::isnan(x));
+    CHECK(cudaFree(block) == cudaSuccess);
+    CHECK(cudaFree(block) == cudaErrorInvalidValue);  // twice is a bug the emulator names
+    cudaGetLastError();
 }
