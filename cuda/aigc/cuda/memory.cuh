@@ -14,6 +14,8 @@
 #include <mutex>
 #include <vector>
 
+#include <aigc/core/size_buckets.hpp>
+
 #include "common.cuh"
 
 namespace aigc::cuda {
@@ -36,15 +38,9 @@ public:
     }
 
     // Bucket sizes: multiples of 512 bytes up to 1 MiB (tensors of a few hundred floats share
-    // little waste), above that the next multiple of 1/8 of the power of two below the request,
-    // so a bucket wastes at most 12.5%.
+    // little waste), then at most 12.5% above the request (core/size_buckets.hpp).
     static std::size_t bucket_size(std::size_t bytes) {
-        constexpr std::size_t small_granule = 512, small_limit = std::size_t(1) << 20;
-        if (bytes <= small_limit) return (bytes + small_granule - 1) / small_granule * small_granule;
-        std::size_t power = small_limit;
-        while (power * 2 <= bytes) power *= 2;
-        std::size_t granule = power / 8;
-        return (bytes + granule - 1) / granule * granule;
+        return aigc::detail::size_bucket(bytes, 512, std::size_t(1) << 20);
     }
 
     // A block of at least `bytes` bytes on the current device, 256-byte aligned (cudaMalloc's).

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "size_buckets.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define AIGC_ASAN 1
@@ -49,16 +50,8 @@ public:
         return *allocator;
     }
 
-    // Multiples of 64 bytes up to 4 KiB; above that multiples of 1/8 of the power of two below the
-    // request, so a bucket wastes at most 12.5% and a few dozen buckets cover a whole model.
-    static std::size_t bucket_size(std::size_t bytes) {
-        constexpr std::size_t small_limit = 4096;
-        if (bytes <= small_limit) return (bytes + alignment - 1) / alignment * alignment;
-        std::size_t power = small_limit;
-        while (power * 2 <= bytes) power *= 2;
-        std::size_t granule = power / 8;
-        return (bytes + granule - 1) / granule * granule;
-    }
+    // Multiples of 64 bytes up to 4 KiB, then at most 12.5% above the request (core/size_buckets.hpp).
+    static std::size_t bucket_size(std::size_t bytes) { return detail::size_bucket(bytes, alignment, 4096); }
 
     // A block of at least `bytes` bytes (uninitialised), 64-byte aligned; empty for 0 bytes.
     std::shared_ptr<void> allocate(std::size_t bytes) {
