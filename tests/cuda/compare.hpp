@@ -77,6 +77,12 @@ struct UseCublas {
     ~UseCublas() { cuda::set_gemm_backend(cuda::GemmBackend::ours); }
 };
 
+// Routes fill_uniform/fill_normal to cuRAND for its lifetime (restores ours even when a check throws).
+struct UseCurand {
+    UseCurand() { cuda::set_fill_backend(cuda::FillBackend::curand); }
+    ~UseCurand() { cuda::set_fill_backend(cuda::FillBackend::ours); }
+};
+
 inline std::string sizes(index_t a, index_t b, index_t c = -1) {
     std::ostringstream out;
     out << "[" << a << ", " << b;

@@ -8,6 +8,7 @@
 //   transform   1e-6 + 1e-5 |y|: CUDA's expf/log1pf/tanhf are within 2 ulp of glibc's, and nvcc
 //               fuses a*b+c into one rounding where g++ rounds twice
 //   normal fill 4e-6 (1 + |y|): Box-Muller's log/sin/cos differ by an ulp or two
+//   cuRAND fills a different stream: ranges exact, moments within 6 standard errors
 // The optimizer, allocator, error and autograd tests are in test_cuda_training.cu.
 #include <cfloat>
 #include <cmath>
@@ -23,6 +24,7 @@ using aigc::test::random_values;
 using aigc::test::sizes;
 using aigc::test::upload;
 using aigc::test::UseCublas;
+using aigc::test::UseCurand;
 using aigc::test::widen;
 using CpuKernels = Kernels<Cpu>;
 using CudaKernels = Kernels<Cuda>;
@@ -354,6 +356,141 @@ TEST_CASE("seeded generators give the same tensors on both devices", "[cuda][fil
         check_equal(gpu.to_vector(), cpu.to_vector(), "Tensor::uniform draw " + std::to_string(draw));
     }
     CHECK(cpu_gen.offset() == cuda_gen.offset());
+}
+
+// ---- cuRAND fills (the reference route) ------------------------------------------------------
+// cuRAND draws its own stream, so what can be checked is the contract: every element written, in
+// range, the same values for the same RandomStream, other values for another one; and the
+// distribution, by moments and bin counts within 6 standard errors (a false alarm about once in
+// 10^9 runs). The distribution checks run on our kernels too, an independent check of both.
+
+namespace {
+std::size_t count_equal(const std::vector<float>& a, const std::vector<float>& b) {
+    std::size_t equal = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) equal += a[i] == b[i];
+    return equal;
+}
+}  // namespace
+
+TEST_CASE("cuRAND fills write every element, in range, one stream per RandomStream", "[cuda][fill][curand]") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    for (index_t n : {index_t(1), index_t(7), index_t(17), index_t(64), index_t(100), index_t(1023), index_t(4097)}) {
+        std::string where = " n=" + std::to_string(n);
+        const RandomStream stream{9, 3}, other{9, 4};
+        std::vector<float> ours(static_cast<std::size_t>(n));
+        CpuKernels::fill_normal(n, stream, 0.5f, 2.0f, ours.data());
+
+        UseCurand route;
+        // Every fill starts from NaN, so an element the fill leaves alone (an odd tail) shows.
+        auto d = upload(std::vector<float>(static_cast<std::size_t>(n), nan));
+        CudaKernels::fill_uniform(n, stream, -2.0f, 3.0f, d.data());
+        std::size_t outside = 0;
+        for (float x : d.to_vector()) outside += !(x > -2.0f && x <= 3.0f);
+        INFO("cuRAND fill_uniform (-2, 3]" << where);
+        CHECK(outside == 0);
+
+        auto e = upload(std::vector<float>(static_cast<std::size_t>(n), nan));
+        CudaKernels::fill_normal(n, stream, 0.5f, 2.0f, e.data());
+        std::vector<float> first = e.to_vector();
+        std::size_t not_finite = 0;
+        for (float x : first) not_finite += !std::isfinite(x);
+        INFO("cuRAND fill_normal" << where);
+        CHECK(not_finite == 0);
+        CudaKernels::fill_normal(n, stream, 0.5f, 2.0f, e.data());
+        check_equal(e.to_vector(), first, "cuRAND fill_normal again, same stream" + where);
+        if (n >= 7) {  // a coincidence of all 7 values has probability ~0
+            CudaKernels::fill_normal(n, other, 0.5f, 2.0f, e.data());
+            CHECK(count_equal(e.to_vector(), first) < first.size());
+            CHECK(count_equal(ours, first) < first.size());  // the route really is another generator
+        }
+    }
+}
+
+TEST_CASE("cuRAND fills reuse their scratch: no cudaMalloc after the first odd fill", "[cuda][fill][curand]") {
+    UseCurand route;
+    auto d = upload(std::vector<float>(1023, 0.f));
+    CudaKernels::fill_normal(1023, RandomStream{1, 1}, 0.0f, 1.0f, d.data());
+    auto before = cuda::allocator_stats().device_mallocs;
+    for (std::uint64_t draw = 2; draw < 6; ++draw) CudaKernels::fill_normal(1023, RandomStream{1, draw}, 0.0f, 1.0f, d.data());
+    CudaKernels::synchronize();
+    CHECK(cuda::allocator_stats().device_mallocs == before);
+}
+
+TEST_CASE("a failed cuRAND call is an aigc::Error naming the call and the status", "[cuda][fill][curand]") {
+    CHECK_THROWS_WITH(cuda::check_curand(CURAND_STATUS_LENGTH_NOT_MULTIPLE, "curandGenerateNormal"),
+                      Catch::Contains("curandGenerateNormal failed: CURAND_STATUS_LENGTH_NOT_MULTIPLE"));
+    CHECK_THROWS_AS(cuda::check_curand(CURAND_STATUS_LAUNCH_FAILURE, "curandGenerateUniform"), Error);
+    CHECK_NOTHROW(cuda::check_curand(CURAND_STATUS_SUCCESS, "curandGenerateUniform"));
+}
+
+namespace {
+
+// Sample mean and variance, the fraction of values in each of `bins` equal bins of [low, high),
+// computed in double.
+struct Summary {
+    double mean = 0, variance = 0;
+    std::vector<double> bin_fraction;
+};
+
+template <class T>
+Summary summarise(const std::vector<T>& values, double low, double high, int bins) {
+    Summary s;
+    s.bin_fraction.assign(static_cast<std::size_t>(bins), 0.0);
+    double n = static_cast<double>(values.size());
+    for (T v : values) s.mean += static_cast<double>(v) / n;
+    for (T v : values) {
+        double x = static_cast<double>(v);
+        s.variance += (x - s.mean) * (x - s.mean) / (n - 1);
+        int bin = static_cast<int>(std::floor((x - low) / (high - low) * bins));
+        if (bin >= 0 && bin < bins) s.bin_fraction[static_cast<std::size_t>(bin)] += 1.0 / n;
+    }
+    return s;
+}
+
+// |got - want| within 6 standard errors.
+void check_statistic(double got, double want, double standard_error, const std::string& what) {
+    INFO(what << ": got " << got << ", want " << want << " +- 6 x " << standard_error);
+    CHECK(std::fabs(got - want) <= 6 * standard_error);
+}
+
+// Standard normal probability of [a, b).
+double normal_mass(double a, double b) { return 0.5 * (std::erf(b / std::sqrt(2.0)) - std::erf(a / std::sqrt(2.0))); }
+
+template <class T>
+void check_fill_distributions(const std::string& route) {
+    const index_t n = index_t(1) << 18;
+    const double count = static_cast<double>(n);
+    auto d = upload(std::vector<T>(static_cast<std::size_t>(n), T(0)));
+    std::string what = route + (sizeof(T) == 4 ? " float" : " double");
+
+    // Uniform on (-2, 3]: mean 0.5, variance 25/12 (fourth central moment 625/80), ten bins of 1/10.
+    CudaKernels::fill_uniform(n, RandomStream{77, 0}, T(-2), T(3), d.data());
+    Summary u = summarise(d.to_vector(), -2.0, 3.0, 10);
+    double var = 25.0 / 12.0;
+    check_statistic(u.mean, 0.5, std::sqrt(var / count), what + " uniform mean");
+    check_statistic(u.variance, var, std::sqrt((625.0 / 80.0 - var * var) / count), what + " uniform variance");
+    for (std::size_t b = 0; b < 10; ++b)
+        check_statistic(u.bin_fraction[b], 0.1, std::sqrt(0.1 * 0.9 / count), what + " uniform bin " + std::to_string(b));
+
+    // Normal(0.5, 2): variance 4 (fourth central moment 3 sigma^4), twelve bins of half a sigma.
+    CudaKernels::fill_normal(n, RandomStream{78, 5}, T(0.5), T(2), d.data());
+    Summary z = summarise(d.to_vector(), 0.5 - 6.0, 0.5 + 6.0, 12);
+    check_statistic(z.mean, 0.5, 2.0 / std::sqrt(count), what + " normal mean");
+    check_statistic(z.variance, 4.0, std::sqrt(2.0 * 16.0 / count), what + " normal variance");
+    for (std::size_t b = 0; b < 12; ++b) {
+        double p = normal_mass(-3.0 + 0.5 * static_cast<double>(b), -2.5 + 0.5 * static_cast<double>(b));
+        check_statistic(z.bin_fraction[b], p, std::sqrt(p * (1 - p) / count), what + " normal bin " + std::to_string(b));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("random fills have the distributions they promise, on our kernels and on cuRAND", "[cuda][fill][curand]") {
+    check_fill_distributions<float>("ours");
+    check_fill_distributions<double>("ours");
+    UseCurand route;
+    check_fill_distributions<float>("cuRAND");
+    check_fill_distributions<double>("cuRAND");
 }
 
 // ---- copies -----------------------------------------------------------------------------------

@@ -4,12 +4,14 @@
 // calls, so a fill on either device draws the same stream. The final affine step is written with
 // explicitly rounded operations (no fused multiply-add) so uniform fills are bit-identical to the
 // CPU's `low + (high - low) * u`; normal fills agree to the last bits of log/sin/cos (CUDA's
-// libdevice and glibc differ by an ulp or two there).
+// libdevice and glibc differ by an ulp or two there). set_fill_backend(FillBackend::curand) draws
+// the random fills from cuRAND instead (curand_fill.cuh).
 #include <type_traits>
 
 #include <aigc/core/generator.hpp>
 
 #include "common.cuh"
+#include "curand_fill.cuh"
 
 namespace aigc::cuda {
 
@@ -48,6 +50,25 @@ __global__ void fill_normal_kernel(index_t n, RandomStream stream, T mean, T std
         y[k] = add_rn(mean, mul_rn(stddev, philox::normal_at<T>(stream.seed, stream.offset, static_cast<std::uint64_t>(k))));
 }
 
+// y[k] = low + span * y[k]: cuRAND's (0, 1] moved to (low, high], rounded as ours is. cuRAND's
+// smallest values (2^-33 and up) can round to exactly `low`; those become the next value above it,
+// so the interval stays open at `low` as the fill promises (dropout compares against it).
+template <class T>
+__device__ T above(T low, T high) {
+    if constexpr (std::is_same_v<T, float>) return nextafterf(low, high);
+    else return nextafter(low, high);
+}
+
+template <class T>
+__global__ void scale_shift_kernel(index_t n, T low, T high, T* y) {
+    T span = high - low;
+    index_t stride = static_cast<index_t>(gridDim.x) * blockDim.x;
+    for (index_t k = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += stride) {
+        T value = add_rn(low, mul_rn(span, y[k]));
+        y[k] = value > low ? value : above(low, high);
+    }
+}
+
 }  // namespace fill_detail
 
 template <class T>
@@ -61,6 +82,13 @@ template <class T>
 void fill_uniform(index_t n, RandomStream stream, T low, T high, T* y) {
     AIGC_CHECK(n >= 0, "fill_uniform: negative length ", n);
     if (n == 0) return;
+    if (fill_backend() == FillBackend::curand) {
+        curand_uniform(n, stream, y);
+        if (low != T(0) || high != T(1))
+            launch("fill_uniform (cuRAND scale)", fill_detail::scale_shift_kernel<T>, dim3(grid_for(n, 256)), dim3(256),
+                   n, low, high, y);
+        return;
+    }
     launch("fill_uniform", fill_detail::fill_uniform_kernel<T>, dim3(grid_for(n, 256)), dim3(256), n, stream, low,
            static_cast<T>(high - low), y);
 }
@@ -69,6 +97,7 @@ template <class T>
 void fill_normal(index_t n, RandomStream stream, T mean, T stddev, T* y) {
     AIGC_CHECK(n >= 0, "fill_normal: negative length ", n);
     if (n == 0) return;
+    if (fill_backend() == FillBackend::curand) return curand_normal(n, stream, mean, stddev, y);
     launch("fill_normal", fill_detail::fill_normal_kernel<T>, dim3(grid_for(n, 256)), dim3(256), n, stream, mean,
            stddev, y);
 }

@@ -182,3 +182,28 @@ TEST_CASE("emulator: fresh device memory reads as NaN, not as zeros", "[emulator
     CHECK(cudaFree(block) == cudaErrorInvalidValue);  // twice is a bug the emulator names
     cudaGetLastError();
 }
+
+TEST_CASE("emulator: cuRAND keeps cuRAND's rules, so the backend's workarounds are tested", "[emulator]") {
+    auto out = Tensor<float, Cuda>::zeros({17});
+    curandGenerator_t generator = nullptr;
+    CHECK(curandCreateGenerator(&generator, CURAND_RNG_PSEUDO_XORWOW) == CURAND_STATUS_TYPE_ERROR);
+    REQUIRE(curandCreateGenerator(&generator, CURAND_RNG_PSEUDO_PHILOX4_32_10) == CURAND_STATUS_SUCCESS);
+    REQUIRE(curandSetPseudoRandomGeneratorSeed(generator, 5) == CURAND_STATUS_SUCCESS);
+    // Box-Muller pairs: an odd count is refused (the backend generates the last one separately).
+    CHECK(curandGenerateNormal(generator, out.data(), 17, 0.0f, 1.0f) == CURAND_STATUS_LENGTH_NOT_MULTIPLE);
+    CHECK(curandGenerateNormal(generator, out.data(), 16, 0.0f, 1.0f) == CURAND_STATUS_SUCCESS);
+    // A fill continues the stream; setting the seed again restarts it.
+    std::vector<float> first = out.to_vector();
+    REQUIRE(curandGenerateNormal(generator, out.data(), 16, 0.0f, 1.0f) == CURAND_STATUS_SUCCESS);
+    CHECK(out.to_vector() != first);
+    REQUIRE(curandSetPseudoRandomGeneratorSeed(generator, 5) == CURAND_STATUS_SUCCESS);
+    REQUIRE(curandGenerateNormal(generator, out.data(), 16, 0.0f, 1.0f) == CURAND_STATUS_SUCCESS);
+    std::vector<float> again = out.to_vector();
+    CHECK(std::vector<float>(again.begin(), again.begin() + 16) == std::vector<float>(first.begin(), first.begin() + 16));
+    // Host memory is not an output: the launch fails and the fault is sticky.
+    std::vector<float> host(16);
+    CHECK(curandGenerateUniform(generator, host.data(), 16) == CURAND_STATUS_LAUNCH_FAILURE);
+    CHECK(curandGenerateUniform(generator, out.data(), 16) == CURAND_STATUS_PREEXISTING_FAILURE);
+    aigc_cuda_emulator::reset_after_fault();
+    CHECK(curandDestroyGenerator(generator) == CURAND_STATUS_SUCCESS);
+}
