@@ -1,10 +1,12 @@
 // CUDA benchmarks (built only where the target aigc::cuda exists): the same per-kernel and
 // whole-step cases as bench_kernels / bench_steps, on Kernels<Cuda>. GEMM runs twice per shape,
 // our kernel ("ours") and cuBLAS ("cublas", full FP32), timed with CUDA events (manual time), so
-// the ratio of the two FLOP/s counters is the "% of cuBLAS" of the issue. Without a usable device
-// the program prints a line and exits 77, like the CUDA tests.
+// the ratio of the two FLOP/s counters is the "% of cuBLAS" of the issue; random fills likewise,
+// ours against cuRAND. Without a usable device the program prints a line and exits 77, like the
+// CUDA tests.
 //   bench_cuda --benchmark_filter='gemm/square'
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 
 #include <aigc/cuda.cuh>
 
+#include "inputs.hpp"
 #include "shapes.hpp"
 
 namespace {
@@ -22,11 +25,7 @@ using namespace aigc;
 using K = Kernels<Cuda>;
 using Tc = Tensor<float, Cuda>;
 
-Tc wave(const Shape& shape, float scale = 1.0f, double phase = 0.1) {
-    std::vector<float> values(static_cast<std::size_t>(shape.numel()));
-    for (std::size_t i = 0; i < values.size(); ++i) values[i] = scale * float(std::sin(0.37 * double(i) + phase));
-    return Tc::from_vector(shape, values);
-}
+Tc wave(const Shape& shape, float scale = 1.0f, double phase = 0.1) { return bench::wave<Cuda>(shape, scale, phase); }
 
 // Times `work` on the backend's stream with CUDA events: the device time of what it enqueues.
 template <class Work>
@@ -79,44 +78,48 @@ void register_gemms() {
         register_gemm("gemm/square/" + std::to_string(size), {false, false, size, size, size});
 }
 
-// The fused Adam over a model's parameters: 28 bytes per parameter (read p g m v, write p m v).
+// The fused Adam over a model's parameters: 28 bytes per parameter (bench/inputs.hpp).
 void register_adam(const std::string& model, const std::vector<bench::Layer>& layers) {
     benchmark::RegisterBenchmark(("adam/" + model).c_str(), [layers](benchmark::State& state) {
-        std::vector<Tc> tensors;
-        std::vector<ParamSlot<float>> slots;
-        index_t total = 0;
-        for (const auto& l : layers)
-            for (Shape shape : {Shape{l.out, l.in}, Shape{l.out}}) {
-                tensors.push_back(wave(shape, 0.1f));
-                tensors.push_back(wave(shape, 0.01f, 0.4));
-                tensors.push_back(Tc::zeros(shape));
-                tensors.push_back(Tc::zeros(shape));
-                auto t = tensors.end() - 4;
-                slots.push_back({t[0].data(), t[1].data(), t[2].data(), t[3].data(), nullptr, shape.numel()});
-                total += shape.numel();
-            }
-        AdamUpdate<float> update{0.5f, 0.5f, 0.999f, 0.001f, 1e-8f, 0.0f, 1.0f, 2e-4f, 0.03f};
-        timed_loop(state, [&] { K::adam_step(std::span<const ParamSlot<float>>(slots), update); });
-        state.counters["params"] = double(total);
-        state.counters["B/s"] = benchmark::Counter(28.0 * double(total), benchmark::Counter::kIsIterationInvariantRate);
+        bench::AdamWorkload<Cuda> work(layers);
+        timed_loop(state, [&] { K::adam_step(std::span<const ParamSlot<float>>(work.slots), work.update); });
+        state.counters["params"] = double(work.parameters);
+        state.counters["B/s"] = benchmark::Counter(work.bytes_per_step(), benchmark::Counter::kIsIterationInvariantRate);
     })->UseManualTime()->Unit(benchmark::kMicrosecond);
 }
 
-Tc pixels(index_t batch, bool symmetric) {
-    std::vector<float> values(static_cast<std::size_t>(batch * 784));
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        float s = float(std::sin(0.37 * double(i) + 0.1));
-        values[i] = symmetric ? s : 0.5f + 0.5f * s;
-    }
-    return Tc::from_vector(Shape{batch, 784}, values);
+// Random fills, our Philox kernel ("ours", the stream the CPU backend draws) against cuRAND's
+// Philox4_32_10 generator ("curand"): 4 bytes written per value. Each iteration draws a fresh stream.
+void register_fills() {
+    for (bool normal : {false, true})
+        for (index_t n : {index_t(1) << 16, index_t(1) << 20, index_t(1) << 24})
+            for (auto backend : {cuda::FillBackend::ours, cuda::FillBackend::curand}) {
+                std::string name = std::string("fill/") + (normal ? "normal" : "uniform") + "/n" + std::to_string(n) +
+                                   (backend == cuda::FillBackend::ours ? "/ours" : "/curand");
+                benchmark::RegisterBenchmark(name.c_str(), [n, normal, backend](benchmark::State& state) {
+                    Tc y = Tc::zeros(Shape{n});
+                    std::uint64_t offset = 0;
+                    cuda::set_fill_backend(backend);
+                    timed_loop(state, [&] {
+                        RandomStream stream{1, offset};
+                        offset += static_cast<std::uint64_t>(n);
+                        if (normal) K::fill_normal(n, stream, 0.0f, 1.0f, y.data());
+                        else K::fill_uniform(n, stream, 0.0f, 1.0f, y.data());
+                    });
+                    cuda::set_fill_backend(cuda::FillBackend::ours);
+                    state.counters["B/s"] =
+                        benchmark::Counter(4.0 * double(n), benchmark::Counter::kIsIterationInvariantRate);
+                })->UseManualTime()->Unit(benchmark::kMicrosecond);
+            }
 }
+
 
 // Whole steps: wall time per step (train_step reads its losses back, which synchronises).
 void gan_step(benchmark::State& state) {
     index_t batch = state.range(0);
     Generator gen(1);
     models::Gan<float, Cuda> gan(models::GanConfig{}, gen);
-    Tc real = pixels(batch, true);
+    Tc real = bench::pixels<Cuda>(batch, true);
     for (int i = 0; i < 3; ++i) gan.train_step(real, gen);
     for (auto _ : state) benchmark::DoNotOptimize(gan.train_step(real, gen));
     state.SetItemsProcessed(state.iterations() * batch);
@@ -125,7 +128,7 @@ void vae_step(benchmark::State& state) {
     index_t batch = state.range(0);
     Generator gen(1);
     models::VaeTrainer<float, Cuda> vae(models::VaeConfig{}, gen);
-    Tc x = pixels(batch, false);
+    Tc x = bench::pixels<Cuda>(batch, false);
     for (int i = 0; i < 3; ++i) vae.train_step(x, gen);
     for (auto _ : state) benchmark::DoNotOptimize(vae.train_step(x, gen));
     state.SetItemsProcessed(state.iterations() * batch);
@@ -140,6 +143,7 @@ int main(int argc, char** argv) {
         return 77;
     }
     register_gemms();
+    register_fills();
     auto layers = bench::model_layers();
     register_adam("gan.G", {layers.begin(), layers.begin() + 4});
     register_adam("gan.D", {layers.begin() + 4, layers.begin() + 8});

@@ -13,6 +13,7 @@
 #include <aigc/backend/cpu.hpp>
 #include <aigc/core/tensor.hpp>
 
+#include "inputs.hpp"
 #include "shapes.hpp"
 
 namespace {
@@ -21,12 +22,7 @@ using namespace aigc;
 using K = Kernels<Cpu>;
 using Tn = Tensor<float, Cpu>;
 
-// Deterministic inputs in [-scale, scale]: the same every run, no RNG involved.
-Tn wave(const Shape& shape, float scale = 1.0f, double phase = 0.1) {
-    std::vector<float> values(static_cast<std::size_t>(shape.numel()));
-    for (std::size_t i = 0; i < values.size(); ++i) values[i] = scale * float(std::sin(0.37 * double(i) + phase));
-    return Tn::from_vector(shape, values);
-}
+Tn wave(const Shape& shape, float scale = 1.0f, double phase = 0.1) { return bench::wave<Cpu>(shape, scale, phase); }
 
 void flop_rate(benchmark::State& state, double flops) {
     state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
@@ -190,31 +186,17 @@ void register_fills() {
     }
 }
 
-// One fused Adam update over a model's parameters: reads p, g, m, v and writes p, m, v (28 bytes
-// per parameter).
+// One fused Adam update over a model's parameters (28 bytes per parameter, bench/inputs.hpp).
 void register_adam(const std::string& model, const std::vector<bench::Layer>& layers) {
     std::string name = "adam/" + model;
     benchmark::RegisterBenchmark(name.c_str(), [layers](benchmark::State& state) {
-        std::vector<Tn> tensors;
-        std::vector<ParamSlot<float>> slots;
-        index_t total = 0;
-        for (const auto& l : layers)
-            for (Shape shape : {Shape{l.out, l.in}, Shape{l.out}}) {
-                tensors.push_back(wave(shape, 0.1f));
-                tensors.push_back(wave(shape, 0.01f, 0.4));
-                tensors.push_back(Tn::zeros(shape));
-                tensors.push_back(Tn::zeros(shape));
-                auto t = tensors.end() - 4;
-                slots.push_back({t[0].data(), t[1].data(), t[2].data(), t[3].data(), nullptr, shape.numel()});
-                total += shape.numel();
-            }
-        AdamUpdate<float> update{0.5f, 0.5f, 0.999f, 0.001f, 1e-8f, 0.0f, 1.0f, 2e-4f, 0.03f};
+        bench::AdamWorkload<Cpu> work(layers);
         for (auto _ : state) {
-            K::adam_step(std::span<const ParamSlot<float>>(slots), update);
+            K::adam_step(std::span<const ParamSlot<float>>(work.slots), work.update);
             benchmark::ClobberMemory();
         }
-        state.counters["params"] = double(total);
-        byte_rate(state, 28.0 * double(total));
+        state.counters["params"] = double(work.parameters);
+        byte_rate(state, work.bytes_per_step());
     })->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
 

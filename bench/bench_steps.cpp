@@ -12,20 +12,13 @@
 #include <aigc/models/gan.hpp>
 #include <aigc/models/vae.hpp>
 
+#include "inputs.hpp"
+
 namespace {
 
 using namespace aigc;
 using Tn = Tensor<float, Cpu>;
 
-// Deterministic pixels: GAN images in [-1, 1], VAE inputs in [0, 1] (MNIST-like value ranges).
-Tn pixels(index_t batch, bool symmetric) {
-    std::vector<float> values(static_cast<std::size_t>(batch * 784));
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        float s = float(std::sin(0.37 * double(i) + 0.1));
-        values[i] = symmetric ? s : 0.5f + 0.5f * s;
-    }
-    return Tn::from_vector(Shape{batch, 784}, values);
-}
 
 constexpr int warmup_steps = 3;  // the first steps fill the allocator's cache and the optimizer state
 
@@ -34,7 +27,7 @@ void gan_step(benchmark::State& state) {
     set_num_threads(static_cast<int>(state.range(1)));
     Generator gen(1);
     models::Gan<float> gan(models::GanConfig{}, gen);
-    Tn real = pixels(batch, true);
+    Tn real = bench::pixels<Cpu>(batch, true);
     for (int i = 0; i < warmup_steps; ++i) gan.train_step(real, gen);
     for (auto _ : state) {
         auto losses = gan.train_step(real, gen);
@@ -48,7 +41,7 @@ void vae_step(benchmark::State& state) {
     set_num_threads(static_cast<int>(state.range(1)));
     Generator gen(1);
     models::VaeTrainer<float> vae(models::VaeConfig{}, gen);
-    Tn x = pixels(batch, false);
+    Tn x = bench::pixels<Cpu>(batch, false);
     for (int i = 0; i < warmup_steps; ++i) vae.train_step(x, gen);
     for (auto _ : state) {
         auto losses = vae.train_step(x, gen);
