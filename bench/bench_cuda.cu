@@ -113,7 +113,6 @@ void register_fills() {
             }
 }
 
-
 // Whole steps: wall time per step (train_step reads its losses back, which synchronises).
 void gan_step(benchmark::State& state) {
     index_t batch = state.range(0);

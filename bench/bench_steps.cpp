@@ -19,7 +19,6 @@ namespace {
 using namespace aigc;
 using Tn = Tensor<float, Cpu>;
 
-
 constexpr int warmup_steps = 3;  // the first steps fill the allocator's cache and the optimizer state
 
 void gan_step(benchmark::State& state) {

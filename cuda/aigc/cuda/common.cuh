@@ -9,6 +9,7 @@
 // launch, so an asynchronous fault is reported with the name of the kernel that caused it.
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <tuple>
 #include <type_traits>
@@ -36,8 +37,7 @@ inline void check(cudaError_t status, const char* operation) {
 
 constexpr index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
 
-// Everything this backend keeps per device. Created once per device and kept for the life of the
-// process (destroying streams during static destruction races with the CUDA runtime's own teardown).
+// Everything this backend keeps per device.
 struct DeviceContext {
     int device = 0;
     cudaStream_t stream = nullptr;
@@ -58,25 +58,34 @@ inline bool sync_after_launch() {
     }();
     return enabled;
 }
+
+// One T per device: made by create() (a std::unique_ptr<T>) on first use on that device, then kept
+// for the life of the process, because destroying streams and library handles during static
+// destruction races with the CUDA runtime's own teardown. Each call site's lambda is its own
+// type, so each call site has its own table. A create() that throws leaves the slot empty.
+template <class T, class Create>
+T& per_device(int device, Create create) {
+    static std::mutex mutex;
+    static auto* slots = new std::vector<std::unique_ptr<T>>();
+    std::lock_guard<std::mutex> lock(mutex);
+    if (static_cast<int>(slots->size()) <= device) slots->resize(static_cast<std::size_t>(device) + 1);
+    std::unique_ptr<T>& slot = (*slots)[static_cast<std::size_t>(device)];
+    if (!slot) slot = create();
+    return *slot;
+}
 }  // namespace detail
 
 // The context of the current device (cudaSetDevice chooses it, as everywhere in CUDA).
 inline DeviceContext& context() {
-    static std::mutex mutex;
-    static std::vector<DeviceContext*>* contexts = new std::vector<DeviceContext*>();
     int device = detail::current_device();
-    std::lock_guard<std::mutex> lock(mutex);
-    if (static_cast<int>(contexts->size()) <= device) contexts->resize(static_cast<std::size_t>(device) + 1, nullptr);
-    DeviceContext*& slot = (*contexts)[static_cast<std::size_t>(device)];
-    if (!slot) {
-        auto* created = new DeviceContext();
+    return detail::per_device<DeviceContext>(device, [device] {
+        auto created = std::make_unique<DeviceContext>();
         created->device = device;
         check(cudaStreamCreateWithFlags(&created->stream, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
         check(cudaDeviceGetAttribute(&created->sm_count, cudaDevAttrMultiProcessorCount, device),
               "cudaDeviceGetAttribute(multiProcessorCount)");
-        slot = created;
-    }
-    return *slot;
+        return created;
+    });
 }
 
 inline cudaStream_t stream() { return context().stream; }

@@ -14,7 +14,6 @@
 #include <memory>
 #include <mutex>
 #include <type_traits>
-#include <vector>
 
 #include <curand.h>
 
@@ -77,20 +76,14 @@ struct DeviceGenerator {
 };
 
 inline DeviceGenerator& device_generator() {
-    static std::mutex mutex;
-    static std::vector<std::unique_ptr<DeviceGenerator>>* generators = new std::vector<std::unique_ptr<DeviceGenerator>>();
     DeviceContext& ctx = context();
-    std::lock_guard<std::mutex> lock(mutex);
-    if (static_cast<int>(generators->size()) <= ctx.device) generators->resize(static_cast<std::size_t>(ctx.device) + 1);
-    auto& slot = (*generators)[static_cast<std::size_t>(ctx.device)];
-    if (!slot) {
+    return detail::per_device<DeviceGenerator>(ctx.device, [&ctx] {
         auto created = std::make_unique<DeviceGenerator>();
         check_curand(curandCreateGenerator(&created->generator, CURAND_RNG_PSEUDO_PHILOX4_32_10),
                      "curandCreateGenerator(PHILOX4_32_10)");
         check_curand(curandSetStream(created->generator, ctx.stream), "curandSetStream");
-        slot = std::move(created);
-    }
-    return *slot;
+        return created;
+    });
 }
 
 // SplitMix64's finaliser over (seed, offset): distinct streams get unrelated 64-bit keys.

@@ -19,9 +19,8 @@
 // the reference the tests and benchmarks compare against.
 #include <atomic>
 #include <cstdint>
-#include <mutex>
+#include <memory>
 #include <type_traits>
-#include <vector>
 
 #include <cublas_v2.h>
 
@@ -51,18 +50,14 @@ inline void check_cublas(cublasStatus_t status, const char* operation) {
 
 // One cuBLAS handle per device, bound to that device's stream.
 inline cublasHandle_t cublas_handle() {
-    static std::mutex mutex;
-    static std::vector<cublasHandle_t>* handles = new std::vector<cublasHandle_t>();
     DeviceContext& ctx = context();
-    std::lock_guard<std::mutex> lock(mutex);
-    if (static_cast<int>(handles->size()) <= ctx.device) handles->resize(static_cast<std::size_t>(ctx.device) + 1, nullptr);
-    cublasHandle_t& handle = (*handles)[static_cast<std::size_t>(ctx.device)];
-    if (!handle) {
-        check_cublas(cublasCreate(&handle), "cublasCreate");
-        check_cublas(cublasSetStream(handle, ctx.stream), "cublasSetStream");
-        check_cublas(cublasSetMathMode(handle, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
-    }
-    return handle;
+    return detail::per_device<cublasHandle_t>(ctx.device, [&ctx] {
+        auto handle = std::make_unique<cublasHandle_t>(nullptr);
+        check_cublas(cublasCreate(handle.get()), "cublasCreate");
+        check_cublas(cublasSetStream(*handle, ctx.stream), "cublasSetStream");
+        check_cublas(cublasSetMathMode(*handle, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+        return handle;
+    });
 }
 
 namespace gemm_detail {
