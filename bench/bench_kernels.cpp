@@ -10,8 +10,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include <aigc/backend/cpu.hpp>
-#include <aigc/core/tensor.hpp>
+#include <aigc/cpu.hpp>
 
 #include "inputs.hpp"
 #include "shapes.hpp"

@@ -40,12 +40,12 @@ endif()
 # Eigen's headers (reached through <aigc/aigc.hpp>) call constexpr host functions from
 # __host__ __device__ ones and default some annotated members; Eigen itself recommends
 # --expt-relaxed-constexpr under nvcc, and warning 20012 is about those defaulted members.
-# With OpenMP the .cu files see the same threads.hpp as the .cpp files (-fopenmp for the host pass).
+# EIGEN_NO_CUDA: in .cu files Eigen is host-only (the CPU backend), and it must compile to the same
+# code as in .cpp files, not Eigen's CUDA mode -- one definition of every inline CPU kernel
+# (cpu/kernels.hpp refuses to compile without it; tests/odr checks the symbols).
 target_compile_options(aigc_cuda INTERFACE
   $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr;-diag-suppress=20012>)
-if(OpenMP_CXX_FOUND)
-  target_compile_options(aigc_cuda INTERFACE $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-fopenmp>)
-endif()
+target_compile_definitions(aigc_cuda INTERFACE $<$<COMPILE_LANGUAGE:CUDA>:EIGEN_NO_CUDA>)
 
 # Warnings for our own CUDA programs (the host compiler's, passed through nvcc).
 add_library(aigc_cuda_project_flags INTERFACE)

@@ -1,4 +1,4 @@
-// The CPU caching allocator (core/host_allocator.hpp): freed tensor storage is reused by size
+// The CPU caching allocator (cpu/allocator.hpp): freed tensor storage is reused by size
 // bucket, so steady-state training steps of the reference GAN and VAE reach the system allocator
 // zero times (cpu::allocator_stats().system_allocations stays constant) and hold no more memory
 // after a step than before it.

@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include <aigc/aigc.hpp>
+#include <aigc/all.hpp>
 
 using namespace aigc;
 using Catch::Matchers::Contains;

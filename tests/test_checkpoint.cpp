@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include <aigc/aigc.hpp>
+#include <aigc/all.hpp>
 #include "support/synthetic_mnist.hpp"
 #include "support/temp_dir.hpp"
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include <aigc/aigc.hpp>
+#include <aigc/all.hpp>
 #include "support/temp_dir.hpp"
 
 #include <algorithm>

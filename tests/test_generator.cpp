@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include <aigc/core/tensor.hpp>
+#include <aigc/cpu.hpp>
 
 using namespace aigc;
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include <aigc/core/tensor.hpp>
+#include <aigc/cpu.hpp>
 #include <aigc/io/io.hpp>
 
 // A program may use stb_image_write itself next to aigc: our copy lives in our own namespace.

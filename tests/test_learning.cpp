@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include <aigc/aigc.hpp>
+#include <aigc/all.hpp>
 
 namespace {
 
@@ -16,7 +16,7 @@ using V = Var<float>;
 using Tn = Tensor<float>;
 
 // The matrices here are tiny and CTest runs test programs side by side on few cores: one thread
-// each is fastest (OpenMP fork/join per small GEMM costs more than it saves).
+// each is fastest (waking pool threads for a small GEMM costs more than it saves).
 const bool single_threaded = (set_num_threads(1), true);
 
 // in -> hidden... -> out with Tanh between the layers (smooth, so a regression fits a smooth target).

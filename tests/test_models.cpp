@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include <aigc/aigc.hpp>
+#include <aigc/all.hpp>
 
 namespace {
 
@@ -20,7 +20,7 @@ using Tn = Tensor<float>;
 using NameShapes = std::vector<std::pair<std::string, Shape>>;
 
 // The models here are tiny and CTest runs test programs side by side on few cores: one thread
-// each is fastest (OpenMP fork/join per small GEMM costs more than it saves).
+// each is fastest (waking pool threads for a small GEMM costs more than it saves).
 const bool single_threaded = (set_num_threads(1), true);
 
 template <class Named>

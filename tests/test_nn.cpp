@@ -3,7 +3,7 @@
 // names and counts of the seed GAN.
 #include <catch2/catch.hpp>
 
-#include <aigc/aigc.hpp>
+#include <aigc/all.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include <aigc/core/tensor.hpp>
+#include <aigc/cpu.hpp>
 
 using namespace aigc;
 
@@ -212,7 +212,7 @@ TEST_CASE("gemm in float, with beta 0 ignoring garbage in C and beta 1 accumulat
     for (std::size_t i = 0; i < c.size(); ++i) CHECK(c[i] == Approx(2 * expected[i]).margin(1e-5));
 }
 
-// The float path is our own SGEMM (cpu_gemm_avx2.hpp) where the CPU has AVX2: sizes that hit
+// The float path is our own SGEMM (gemm_avx2.hpp) where the CPU has AVX2: sizes that hit
 // every blocking edge -- 1..6-row tiles, 16/32/64-column panel groups and partial panels, k beyond
 // one 256-deep block, m beyond one 144-row block -- for all four transpose combinations.
 TEST_CASE("float gemm matches a double triple loop across every blocking edge") {

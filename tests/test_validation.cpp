@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include <aigc/aigc.hpp>
+#include <aigc/all.hpp>
 
 using namespace aigc;
 using Catch::Matchers::Contains;

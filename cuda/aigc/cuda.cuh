@@ -1,6 +1,6 @@
 #pragma once
 // aigc with the CUDA backend: include this (from a .cu file compiled by nvcc, linked to
-// aigc::cuda) instead of <aigc/aigc.hpp>, then use Tensor<float, Cuda> / Var<float, Cuda>.
+// aigc::cuda) instead of <aigc/aigc.hpp> (what it includes, and the CUDA backend), then use Tensor<float, Cuda> / Var<float, Cuda>.
 // Memory<Cuda> and Kernels<Cuda> come first so they are declared before anything could use them.
 #include "cuda/common.cuh"
 #include "cuda/memory.cuh"

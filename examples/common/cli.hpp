@@ -12,7 +12,7 @@
 #include <iostream>
 #include <string>
 
-#include <aigc/aigc.hpp>
+#include <aigc/all.hpp>
 
 namespace examples {
 
@@ -25,7 +25,7 @@ struct CommonOptions {
     std::string device = "cpu";
     std::int64_t max_steps = 0;  // 0: no limit
     bool resume = false;
-    int threads = 0;             // 0: AIGC_NUM_THREADS or the OpenMP default
+    int threads = 0;             // 0: AIGC_NUM_THREADS or every core this process may use
     bool detect_anomaly = false; // stop at the first op that produces NaN/Inf (aigc::AnomalyMode)
 };
 

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include <aigc/aigc.hpp>
+#include <aigc/all.hpp>
 
 namespace examples {
 

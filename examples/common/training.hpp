@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include <aigc/aigc.hpp>
+#include <aigc/all.hpp>
 
 #include "cli.hpp"
 

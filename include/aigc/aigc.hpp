@@ -1,17 +1,10 @@
 #pragma once
-// aigc umbrella header: everything a CPU user needs, in dependency order.
-#include "core/error.hpp"
-#include "core/shape.hpp"
-#include "core/device.hpp"
-#include "core/generator.hpp"
-#include "core/functors.hpp"
-#include "core/kernels.hpp"
-#include "backend/cpu.hpp"
-#include "core/tensor.hpp"
+// aigc: what a training program needs -- core, the CPU backend, autograd, layers and optimizers.
+// Data loading (<aigc/data/data.hpp>), files (<aigc/io/io.hpp>: safetensors, PNG, CSV, plots,
+// progress), gradient checking (<aigc/autograd/gradcheck.hpp>) and the reference models
+// (<aigc/models/models.hpp>) are included by the programs that use them, or all at once with
+// <aigc/all.hpp>; a 20-line program does not compile a JSON parser it never calls.
+#include "cpu.hpp"
 #include "autograd/autograd.hpp"
-#include "autograd/gradcheck.hpp"
-#include "optim/optim.hpp"
 #include "nn/nn.hpp"
-#include "data/data.hpp"
-#include "io/io.hpp"
-#include "models/models.hpp"
+#include "optim/optim.hpp"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include <aigc/aigc.hpp>
+#include <aigc/all.hpp>
 
 namespace reliability {
 

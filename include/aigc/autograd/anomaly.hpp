@@ -17,7 +17,7 @@
 
 #include "../core/error.hpp"
 #include "../core/functors.hpp"
-#include "../core/tensor.hpp"
+#include "../cpu.hpp"
 
 namespace aigc {
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "../core/tensor.hpp"
+#include "../cpu.hpp"
 #include "anomaly.hpp"
 
 namespace aigc {

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "device.hpp"
+#include "error.hpp"
 
 namespace aigc {
 

@@ -1,5 +1,5 @@
 #pragma once
-// The size classes of both caching allocators (core/host_allocator.hpp for the CPU,
+// The size classes of both caching allocators (cpu/allocator.hpp for the CPU,
 // cuda/aigc/cuda/memory.cuh for CUDA): multiples of `granule` up to `small_limit`, above that
 // the next multiple of 1/8 of the power of two below the request, so a bucket wastes at most
 // 12.5% and a few dozen buckets cover a whole model. Only the two constants differ per device.

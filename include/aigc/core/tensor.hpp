@@ -1,11 +1,13 @@
 #pragma once
 // Tensor<T, D>: a dense, contiguous, row-major array on device D with shared storage. Copies of a
 // Tensor share memory (like a PyTorch tensor handle); clone() makes an independent copy.
+// Written against Memory<D> and Kernels<D> only; a program gets them for the CPU from
+// <aigc/cpu.hpp> (or <aigc/aigc.hpp>) and for CUDA from <aigc/cuda.cuh>.
 #include <initializer_list>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
-#include "../backend/cpu.hpp"
 #include "device.hpp"
 #include "kernels.hpp"
 #include "shape.hpp"
@@ -98,7 +100,7 @@ public:
         return value;
     }
 
-    // Explicit copy to another device (a host round trip; the CUDA backend overrides with direct copies).
+    // Explicit copy to another device, through host memory (to_vector / from_vector).
     template <class D2>
     Tensor<T, D2> to() const {
         if constexpr (std::is_same_v<D, D2>) {

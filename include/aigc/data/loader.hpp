@@ -21,7 +21,7 @@
 
 #include "../core/error.hpp"
 #include "../core/generator.hpp"
-#include "../core/tensor.hpp"
+#include "../cpu.hpp"
 #include "mnist.hpp"
 #include "pixels.hpp"
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../core/tensor.hpp"
+#include "../cpu.hpp"
 
 namespace aigc::data {
 

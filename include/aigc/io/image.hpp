@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
-#include "../core/tensor.hpp"
+#include "../cpu.hpp"
 #include "png.hpp"
 
 namespace aigc::io {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
-#include "../core/tensor.hpp"
+#include "../cpu.hpp"
 
 namespace aigc::io {
 

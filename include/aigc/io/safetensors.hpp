@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
-#include "../core/tensor.hpp"
+#include "../cpu.hpp"
 #include "atomic_file.hpp"
 #include "metadata.hpp"
 #include "named_tensors.hpp"

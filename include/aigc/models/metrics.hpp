@@ -7,7 +7,7 @@
 
 #include <Eigen/Dense>
 
-#include "../core/tensor.hpp"
+#include "../cpu.hpp"
 
 namespace aigc::models {
 

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "../core/tensor.hpp"
+#include "../cpu.hpp"
 
 namespace aigc::models {
 

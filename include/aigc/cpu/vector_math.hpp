@@ -11,6 +11,7 @@
 #include <Eigen/Core>
 
 #include "../core/functors.hpp"
+#include "../core/shape.hpp"
 
 namespace aigc::detail {
 
@@ -120,9 +121,7 @@ template <class F>
 struct LaneForm {
     static constexpr bool available = false;
 };
-// (Not under nvcc: its front end does not take GCC vector types in templates; the host code of .cu
-// files keeps the plain loop.)
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+#if defined(__GNUC__) || defined(__clang__)
 #define AIGC_HAVE_LANE_FORMS 1
 template <class T>
 struct LaneForm<fn::LeakyRelu<T>> {
@@ -138,14 +137,26 @@ struct LaneForm<fn::LeakyReluGrad<T>> {
 };
 
 // One SIMD register of T: 32 bytes where AVX is enabled, else 16 (SSE2, NEON). Passing a 32-byte
-// vector by value without AVX would change the calling convention (GCC's -Wpsabi).
+// vector by value without AVX would change the calling convention (GCC's -Wpsabi). A member
+// typedef per type, not an alias template: nvcc's front end rejects vector_size on a dependent
+// type, and this header must be the same code under nvcc (see kernels.hpp).
 #if defined(__AVX__)
 constexpr int lane_bytes = 32;
 #else
 constexpr int lane_bytes = 16;
 #endif
 template <class T>
-using Lanes [[gnu::vector_size(lane_bytes)]] = T;
+struct LaneType;
+template <>
+struct LaneType<float> {
+    typedef float type [[gnu::vector_size(lane_bytes)]];
+};
+template <>
+struct LaneType<double> {
+    typedef double type [[gnu::vector_size(lane_bytes)]];
+};
+template <class T>
+using Lanes = typename LaneType<T>::type;
 
 template <class T>
 inline Lanes<T> load_lanes(const T* p) {

@@ -1,8 +1,8 @@
 #pragma once
 // Kernels<Cpu>: the kernel table on Eigen 3.4. Matrices are Eigen::Maps over tensor storage (no
-// copies). Single-precision GEMM runs our AVX2/FMA kernel where the CPU has it (cpu_gemm_avx2.hpp),
+// copies). Single-precision GEMM runs our AVX2/FMA kernel where the CPU has it (gemm_avx2.hpp),
 // Eigen's otherwise; element-wise maps are loops over the shared functors (SIMD forms for the
-// libm ones, cpu_vector_math.hpp). Work big enough to pay for it is split over the thread pool in
+// libm ones, vector_math.hpp). Work big enough to pay for it is split over the thread pool in
 // chunks whose boundaries do not depend on the thread count, so results are bit-identical for
 // any AIGC_NUM_THREADS.
 #include <algorithm>
@@ -16,14 +16,22 @@
 #include <Eigen/Core>
 
 #include "../core/kernels.hpp"
-#include "cpu_vector_math.hpp"
+#include "vector_math.hpp"
 #include "threads.hpp"
 
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(__CUDACC__) && \
-    !defined(AIGC_NO_AVX2_GEMM)
+// One definition everywhere: this header compiles to the same code under g++ and under nvcc's
+// host pass, so a program with .cu files links one Kernels<Cpu>, not a slow and a fast one (an
+// ODR violation that once made CUDA-enabled builds 9x slower on the CPU). Nothing below may
+// depend on __CUDACC__, and Eigen must not switch to its CUDA mode: the aigc::cuda target defines
+// EIGEN_NO_CUDA for .cu files; tests/odr compares both compilers' symbols.
+#if defined(__CUDACC__) && !defined(EIGEN_NO_CUDA)
+#error "aigc: compile .cu files with -DEIGEN_NO_CUDA (the aigc::cuda target does), so the CPU backend is the same code as in .cpp files"
+#endif
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(AIGC_NO_AVX2_GEMM)
 #define AIGC_HAVE_AVX2_GEMM 1
-#include "cpu_gemm_avx2.hpp"
-#include "cpu_philox_avx2.hpp"
+#include "gemm_avx2.hpp"
+#include "philox_avx2.hpp"
 #endif
 
 namespace aigc {

@@ -11,7 +11,7 @@
 //     for each 144-row block of C:  pack A [144 x kc];  micro-kernels over its 6 x 16 tiles
 //
 // Where the CPU has AVX-512, whole groups of 4 or 2 panels go to the zmm micro-kernel of
-// cpu_gemm_avx512.hpp (same packing, same per-element arithmetic, twice the width).
+// gemm_avx512.hpp (same packing, same per-element arithmetic, twice the width).
 //
 // Every C element is the same sequence of FMAs (over p in k-blocks of kc, in order) whatever
 // the tile, block, chunk or thread that computes it, so the result does not depend on the
@@ -24,7 +24,7 @@
 #include <immintrin.h>
 
 #include "../core/shape.hpp"
-#include "cpu_gemm_avx512.hpp"
+#include "gemm_avx512.hpp"
 
 #define AIGC_TARGET_AVX2 __attribute__((target("avx2,fma")))
 
@@ -35,7 +35,7 @@ inline bool supported() {
     return yes;
 }
 
-// Whether whole groups of panels go to the AVX-512 micro-kernel (cpu_gemm_avx512.hpp): on where the
+// Whether whole groups of panels go to the AVX-512 micro-kernel (gemm_avx512.hpp): on where the
 // CPU has it. Both kernels give bit-identical results; the switch exists so tests can prove that.
 inline bool& use_avx512() {
     static bool on = avx512::supported();

@@ -1,5 +1,5 @@
 #pragma once
-// The AVX-512 micro-kernel of the single-precision GEMM (cpu_gemm_avx2.hpp owns the blocking and
+// The AVX-512 micro-kernel of the single-precision GEMM (gemm_avx2.hpp owns the blocking and
 // the packing). It computes 2 or 4 adjacent 16-wide B panels at once, one zmm per panel and row:
 // 6 x 64 outputs in 24 accumulators, 24 FMAs per 4 + 6 loads. On cores with full-width AVX-512
 // units (AMD Zen 5, Intel Xeon) that is twice the FLOPs per instruction of the AVX2 kernel.

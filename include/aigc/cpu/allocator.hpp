@@ -1,5 +1,5 @@
 #pragma once
-// Host memory for Tensor<T, Cpu>: a caching allocator. glibc serves blocks above 128 KiB with
+// Host memory for Tensor<T, Cpu> (Memory<Cpu>): a caching allocator. glibc serves blocks above 128 KiB with
 // mmap and returns them with munmap, so every such tensor costs a system call plus one page fault
 // per 4 KiB touched (a [64, 1024] float activation is 64 faults) -- on every op of every step.
 // Freed blocks go to a free list per size bucket instead and the next request of that bucket takes
@@ -14,8 +14,9 @@
 #include <mutex>
 #include <vector>
 
-#include "error.hpp"
-#include "size_buckets.hpp"
+#include "../core/device.hpp"
+#include "../core/error.hpp"
+#include "../core/size_buckets.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define AIGC_ASAN 1
@@ -137,3 +138,15 @@ inline AllocatorStats allocator_stats() { return CachingAllocator::instance().st
 inline void empty_cache() { CachingAllocator::instance().empty_cache(); }
 
 }  // namespace aigc::cpu
+
+namespace aigc {
+
+// Tensors take their storage from the caching allocator: after the first training step,
+// steady-state steps reach the system allocator zero times.
+template <>
+struct Memory<Cpu> {
+    static constexpr std::size_t alignment = cpu::CachingAllocator::alignment;
+    static std::shared_ptr<void> allocate(std::size_t bytes) { return cpu::CachingAllocator::instance().allocate(bytes); }
+};
+
+}  // namespace aigc
