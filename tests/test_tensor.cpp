@@ -215,7 +215,7 @@ TEST_CASE("gemm in float, with beta 0 ignoring garbage in C and beta 1 accumulat
 // The float path is our own SGEMM (gemm_avx2.hpp) where the CPU has AVX2: sizes that hit
 // every blocking edge -- 1..6-row tiles, 16/32/64-column panel groups and partial panels, k beyond
 // one 256-deep block, m beyond one 144-row block -- for all four transpose combinations.
-TEST_CASE("float gemm matches a double triple loop across every blocking edge") {
+static void check_float_gemm_against_double_loop() {
     const index_t ms[] = {1, 5, 6, 7, 150}, ns[] = {1, 16, 17, 33, 64, 100, 130}, ks[] = {1, 9, 256, 300};
     for (bool trans_a : {false, true})
         for (bool trans_b : {false, true})
@@ -236,6 +236,10 @@ TEST_CASE("float gemm matches a double triple loop across every blocking edge") 
                         // |terms| <= 1.5: float rounding grows at most ~k eps per dot product.
                         CHECK(worst < 2e-7 * double(k + 4) * 1.5);
                     }
+}
+
+TEST_CASE("float gemm matches a double triple loop across every blocking edge", "[tensor][gemm]") {
+    check_float_gemm_against_double_loop();
 }
 
 #if defined(AIGC_HAVE_AVX2_GEMM)
@@ -261,6 +265,15 @@ TEST_CASE("the AVX-512 and AVX2 GEMM kernels give bit-identical results") {
                 CHECK(std::memcmp(c512.data(), c2.data(), c2.size() * sizeof(float)) == 0);
             }
     wide = saved;
+}
+
+// CPUs without AVX2/FMA run the plain-loop fallback (gemm_reference.hpp): same sizes, same bound.
+TEST_CASE("the float gemm fallback for CPUs without AVX2 matches a double triple loop", "[tensor][gemm]") {
+    bool& avx2 = detail::avx2::enabled();
+    const bool saved = avx2;
+    avx2 = false;
+    check_float_gemm_against_double_loop();
+    avx2 = saved;
 }
 #endif
 

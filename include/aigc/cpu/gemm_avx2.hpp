@@ -35,6 +35,13 @@ inline bool supported() {
     return yes;
 }
 
+// Whether single-precision GEMM uses this kernel: on where the CPU has AVX2 and FMA. Tests turn it
+// off to check the plain-loop fallback that older CPUs run (gemm_reference.hpp).
+inline bool& enabled() {
+    static bool on = supported();
+    return on;
+}
+
 // Whether whole groups of panels go to the AVX-512 micro-kernel (gemm_avx512.hpp): on where the
 // CPU has it. Both kernels give bit-identical results; the switch exists so tests can prove that.
 inline bool& use_avx512() {

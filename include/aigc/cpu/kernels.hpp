@@ -1,7 +1,7 @@
 #pragma once
 // Kernels<Cpu>: the kernel table on Eigen 3.4. Matrices are Eigen::Maps over tensor storage (no
 // copies). Single-precision GEMM runs our AVX2/FMA kernel where the CPU has it (gemm_avx2.hpp),
-// Eigen's otherwise; element-wise maps are loops over the shared functors (SIMD forms for the
+// plain loops on older x86-64 CPUs (gemm_reference.hpp), Eigen's elsewhere and for double; element-wise maps are loops over the shared functors (SIMD forms for the
 // libm ones, vector_math.hpp). Work big enough to pay for it is split over the thread pool in
 // chunks whose boundaries do not depend on the thread count, so results are bit-identical for
 // any AIGC_NUM_THREADS.
@@ -31,6 +31,7 @@
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(AIGC_NO_AVX2_GEMM)
 #define AIGC_HAVE_AVX2_GEMM 1
 #include "gemm_avx2.hpp"
+#include "gemm_reference.hpp"
 #include "philox_avx2.hpp"
 #endif
 
@@ -71,10 +72,16 @@ struct Kernels<Cpu> {
         };
 #if defined(AIGC_HAVE_AVX2_GEMM)
         if constexpr (std::is_same_v<T, float>) {
-            if (detail::avx2::supported()) {
+            if (detail::avx2::enabled()) {
                 detail::avx2::gemm(trans_a, trans_b, m, n, k, alpha, a, b, beta, c, chunks, width, parallel);
-                return;
+            } else {
+                parallel(chunks, [&](index_t chunk) {
+                    index_t j0 = chunk * width;
+                    detail::reference_gemm_columns(trans_a, trans_b, m, n, k, alpha, a, b, beta, c, j0,
+                                                   std::min(n, j0 + width));
+                });
             }
+            return;
         }
 #endif
         parallel(chunks, [&](index_t chunk) {
