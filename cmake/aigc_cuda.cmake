@@ -43,8 +43,10 @@ endif()
 # EIGEN_NO_CUDA: in .cu files Eigen is host-only (the CPU backend), and it must compile to the same
 # code as in .cpp files, not Eigen's CUDA mode -- one definition of every inline CPU kernel
 # (cpu/kernels.hpp refuses to compile without it; tests/odr checks the symbols).
+# Warning 1675 ("unrecognized GCC pragma") is nvcc's front end meeting the `#pragma GCC unroll` of the
+# CPU GEMM kernels: it passes them on to the host compiler unchanged, which is what we want.
 target_compile_options(aigc_cuda INTERFACE
-  $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr;-diag-suppress=20012>)
+  $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr;-diag-suppress=20012,1675>)
 target_compile_definitions(aigc_cuda INTERFACE $<$<COMPILE_LANGUAGE:CUDA>:EIGEN_NO_CUDA>)
 
 # Warnings for our own CUDA programs (the host compiler's, passed through nvcc).

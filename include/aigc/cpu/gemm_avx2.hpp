@@ -21,7 +21,7 @@
 #include <cstring>
 #include <vector>
 
-#include <immintrin.h>
+#include "simd_headers.hpp"
 
 #include "../core/shape.hpp"
 #include "gemm_avx512.hpp"

@@ -7,7 +7,7 @@
 // Each C element gets exactly the AVX2 kernel's arithmetic -- acc = fma(a_p, b_p, acc) over p in
 // order, then C = alpha acc or C = fma(alpha, acc, C), explicit FMAs in both -- so both kernels, and any mix of them along C's columns, give
 // bit-identical results: which one a machine runs never changes a training run's numbers.
-#include <immintrin.h>
+#include "simd_headers.hpp"
 
 #include "../core/shape.hpp"
 

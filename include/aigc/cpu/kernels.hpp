@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include <Eigen/Core>
+#include "simd_headers.hpp"
 
 #include "../core/kernels.hpp"
 #include "vector_math.hpp"

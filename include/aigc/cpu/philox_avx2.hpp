@@ -5,7 +5,7 @@
 // so every fill keeps its values (and matches the CUDA backend's stream).
 #include <cstdint>
 
-#include <immintrin.h>
+#include "simd_headers.hpp"
 
 #include "../core/generator.hpp"
 

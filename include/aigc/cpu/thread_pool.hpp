@@ -22,7 +22,7 @@
 #include <sched.h>
 #endif
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
+#include "simd_headers.hpp"
 #endif
 
 #include "../core/error.hpp"

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include <Eigen/Core>
+#include "simd_headers.hpp"
 
 #include "../core/error.hpp"
 #include "thread_pool.hpp"

@@ -8,7 +8,7 @@
 // Functors without an entry here keep the plain loop, which the compiler vectorises itself.
 #include <cstring>
 
-#include <Eigen/Core>
+#include "simd_headers.hpp"
 
 #include "../core/functors.hpp"
 #include "../core/shape.hpp"
