@@ -71,7 +71,3 @@ endif()
 
 message(STATUS "aigc: CUDA backend enabled (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES})")
 
-if(AIGC_BUILD_TESTS)
-  enable_testing()  # before the CUDA tests' directory is added, so it gets its CTestTestfile
-  add_subdirectory(${PROJECT_SOURCE_DIR}/tests/cuda ${PROJECT_BINARY_DIR}/tests/cuda)
-endif()

@@ -9,3 +9,44 @@
 #include "ops_shape.hpp"
 #include "ops_random.hpp"
 #include "losses.hpp"
+
+// Compiled mode (core/compiled.hpp): the graph types and every op and loss, each with its
+// backward closure.
+#define AIGC_INSTANTIATE_AUTOGRAD(EXTERN, T)                                                              \
+    EXTERN template struct Node<T, Cpu>;                                                                  \
+    EXTERN template class Var<T, Cpu>;                                                                    \
+    EXTERN template Var<T, Cpu> add(const Var<T, Cpu>&, const Var<T, Cpu>&);                              \
+    EXTERN template Var<T, Cpu> sub(const Var<T, Cpu>&, const Var<T, Cpu>&);                              \
+    EXTERN template Var<T, Cpu> mul(const Var<T, Cpu>&, const Var<T, Cpu>&);                              \
+    EXTERN template Var<T, Cpu> div(const Var<T, Cpu>&, const Var<T, Cpu>&);                              \
+    EXTERN template Var<T, Cpu> neg(const Var<T, Cpu>&);                                                  \
+    EXTERN template Var<T, Cpu> add(const Var<T, Cpu>&, T);                                               \
+    EXTERN template Var<T, Cpu> sub(const Var<T, Cpu>&, T);                                               \
+    EXTERN template Var<T, Cpu> rsub(T, const Var<T, Cpu>&);                                              \
+    EXTERN template Var<T, Cpu> mul(const Var<T, Cpu>&, T);                                               \
+    EXTERN template Var<T, Cpu> div(const Var<T, Cpu>&, T);                                               \
+    EXTERN template Var<T, Cpu> relu(const Var<T, Cpu>&);                                                 \
+    EXTERN template Var<T, Cpu> leaky_relu(const Var<T, Cpu>&, T);                                        \
+    EXTERN template Var<T, Cpu> tanh(const Var<T, Cpu>&);                                                 \
+    EXTERN template Var<T, Cpu> sigmoid(const Var<T, Cpu>&);                                              \
+    EXTERN template Var<T, Cpu> exp(const Var<T, Cpu>&);                                                  \
+    EXTERN template Var<T, Cpu> log(const Var<T, Cpu>&);                                                  \
+    EXTERN template Var<T, Cpu> softplus(const Var<T, Cpu>&);                                             \
+    EXTERN template Var<T, Cpu> square(const Var<T, Cpu>&);                                               \
+    EXTERN template Var<T, Cpu> pow(const Var<T, Cpu>&, T);                                               \
+    EXTERN template Var<T, Cpu> matmul(const Var<T, Cpu>&, const Var<T, Cpu>&);                           \
+    EXTERN template Var<T, Cpu> linear(const Var<T, Cpu>&, const Var<T, Cpu>&, const Var<T, Cpu>&);       \
+    EXTERN template Var<T, Cpu> sum(const Var<T, Cpu>&);                                                  \
+    EXTERN template Var<T, Cpu> sum(const Var<T, Cpu>&, int, bool);                                       \
+    EXTERN template Var<T, Cpu> mean(const Var<T, Cpu>&);                                                 \
+    EXTERN template Var<T, Cpu> mean(const Var<T, Cpu>&, int, bool);                                      \
+    EXTERN template Var<T, Cpu> reshape(const Var<T, Cpu>&, const Shape&);                                \
+    EXTERN template Var<T, Cpu> concat(const std::vector<Var<T, Cpu>>&);                                  \
+    EXTERN template Var<T, Cpu> slice_cols(const Var<T, Cpu>&, index_t, index_t);                         \
+    EXTERN template Var<T, Cpu> dropout(const Var<T, Cpu>&, double, bool, Generator&);                    \
+    EXTERN template Var<T, Cpu> bce(const Var<T, Cpu>&, const Tensor<T, Cpu>&, Reduction);                \
+    EXTERN template Var<T, Cpu> bce_with_logits(const Var<T, Cpu>&, const Tensor<T, Cpu>&, Reduction);    \
+    EXTERN template Var<T, Cpu> mse(const Var<T, Cpu>&, const Tensor<T, Cpu>&, Reduction);                \
+    EXTERN template Var<T, Cpu> cross_entropy(const Var<T, Cpu>&, const std::vector<int>&, Reduction);    \
+    EXTERN template Var<T, Cpu> gaussian_kl(const Var<T, Cpu>&, const Var<T, Cpu>&, Reduction);
+AIGC_EXTERN_INSTANTIATIONS(AIGC_INSTANTIATE_AUTOGRAD)

@@ -136,62 +136,70 @@ public:
     }
 
     // Back-propagates with d loss/d self = seed.
-    void backward(const Tensor& seed) {
-        AIGC_CHECK(node_->requires_grad, "backward: '", node_->op,
-                   "' does not require grad (no input requires grad, or it ran under NoGrad)");
-        AIGC_CHECK(seed.shape() == shape(), "backward: seed gradient has shape ", seed.shape(), ", output has ",
-                   shape());
-        AIGC_CHECK(!node_->released, "backward: the graph of '", node_->op,
-                   "' was already freed by an earlier backward(); recompute the forward pass");
-        std::vector<Node*> order = topological_order();
-        Tensor& g = node_->grad_buffer();
-        Kernels<D>::transform(g.rows(), g.cols(), fn::Identity{}, g.data(), seed.in(), true);
-        for (auto it = order.rbegin(); it != order.rend(); ++it) {
-            Node& n = **it;
-            if (n.backward && n.grad.defined()) {
-                n.backward(n);
-                if (anomaly_mode_enabled()) detail::check_backward<T, D>(n);
-            }
-        }
-        // Free the graph below the root, keeping leaves (parameters) and their gradients:
-        // interior values, gradients and closures would otherwise live as long as the loss Var.
-        for (Node* n : order) {
-            if (n->backward) {
-                n->backward = nullptr;
-                n->inputs.clear();
-                n->grad = Tensor();
-                n->released = true;
-            }
-        }
-    }
+    void backward(const Tensor& seed);
 
 private:
     // Iterative DFS post-order, so deep graphs cannot overflow the call stack.
-    std::vector<Node*> topological_order() const {
-        std::vector<Node*> order;
-        std::unordered_set<Node*> visited;
-        std::vector<std::pair<Node*, std::size_t>> stack{{node_.get(), 0}};
-        visited.insert(node_.get());
-        while (!stack.empty()) {
-            auto& [n, next] = stack.back();
-            if (next < n->inputs.size()) {
-                Node* child = n->inputs[next++].get();
-                // A node freed by an earlier backward() has lost its inputs: going on would silently
-                // drop every gradient below it (two losses sharing a subgraph, e.g. a non-detached fake).
-                AIGC_CHECK(!child->released, "backward: the graph through '", child->op,
-                           "' was already freed by an earlier backward(); recompute the forward pass, or "
-                           "detach() the part that is shared between the two losses");
-                if (child->requires_grad && visited.insert(child).second) stack.push_back({child, 0});
-            } else {
-                order.push_back(n);
-                stack.pop_back();
-            }
-        }
-        return order;
-    }
+    std::vector<Node*> topological_order() const;
 
     std::shared_ptr<Node> node_;
 };
+
+// Defined out of the class, so they are not inline: compiled mode's extern declarations
+// (core/compiled.hpp) then keep programs from compiling them again.
+template <class T, class D>
+void Var<T, D>::backward(const Tensor& seed) {
+    AIGC_CHECK(node_->requires_grad, "backward: '", node_->op,
+               "' does not require grad (no input requires grad, or it ran under NoGrad)");
+    AIGC_CHECK(seed.shape() == shape(), "backward: seed gradient has shape ", seed.shape(), ", output has ",
+               shape());
+    AIGC_CHECK(!node_->released, "backward: the graph of '", node_->op,
+               "' was already freed by an earlier backward(); recompute the forward pass");
+    std::vector<Node*> order = topological_order();
+    Tensor& g = node_->grad_buffer();
+    Kernels<D>::transform(g.rows(), g.cols(), fn::Identity{}, g.data(), seed.in(), true);
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        Node& n = **it;
+        if (n.backward && n.grad.defined()) {
+            n.backward(n);
+            if (anomaly_mode_enabled()) detail::check_backward<T, D>(n);
+        }
+    }
+    // Free the graph below the root, keeping leaves (parameters) and their gradients:
+    // interior values, gradients and closures would otherwise live as long as the loss Var.
+    for (Node* n : order) {
+        if (n->backward) {
+            n->backward = nullptr;
+            n->inputs.clear();
+            n->grad = Tensor();
+            n->released = true;
+        }
+    }
+}
+
+template <class T, class D>
+auto Var<T, D>::topological_order() const -> std::vector<Node*> {
+    std::vector<Node*> order;
+    std::unordered_set<Node*> visited;
+    std::vector<std::pair<Node*, std::size_t>> stack{{node_.get(), 0}};
+    visited.insert(node_.get());
+    while (!stack.empty()) {
+        auto& [n, next] = stack.back();
+        if (next < n->inputs.size()) {
+            Node* child = n->inputs[next++].get();
+            // A node freed by an earlier backward() has lost its inputs: going on would silently
+            // drop every gradient below it (two losses sharing a subgraph, e.g. a non-detached fake).
+            AIGC_CHECK(!child->released, "backward: the graph through '", child->op,
+                       "' was already freed by an earlier backward(); recompute the forward pass, or "
+                       "detach() the part that is shared between the two losses");
+            if (child->requires_grad && visited.insert(child).second) stack.push_back({child, 0});
+        } else {
+            order.push_back(n);
+            stack.pop_back();
+        }
+    }
+    return order;
+}
 
 // A trainable leaf: requires_grad = true.
 template <class T, class D>

@@ -49,46 +49,7 @@ struct Kernels<Cpu> {
     // C[m,n] = alpha op(A) op(B) + beta C; A is [m,k] ([k,m] if trans_a), B is [k,n] ([n,k] if trans_b).
     template <class T>
     static void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, const T* a,
-                     const T* b, T beta, T* c) {
-        if (m == 0 || n == 0) return;
-        if (k == 0) {
-            Map<T> C(c, m, n);
-            if (beta == T(0)) C.setZero();
-            else C *= beta;
-            return;
-        }
-        // Column chunks of whole 16-wide panels; a few per thread so a preempted thread does not
-        // hold the others up. Below ~2 MFLOP waking a second thread costs more than it saves.
-        constexpr index_t panel = 16;
-        index_t panels = (n + panel - 1) / panel;
-        double flops = 2.0 * double(m) * double(n) * double(k);
-        index_t threads = flops < 2.0e6 ? 1 : detail::cpu_pool().threads();
-        index_t chunks = std::min<index_t>(panels, threads == 1 ? 1 : 4 * threads);
-        index_t width = (panels + chunks - 1) / chunks * panel;
-        chunks = (n + width - 1) / width;
-        auto parallel = [](index_t count, auto&& f) {
-            if (count == 1) f(index_t(0));
-            else detail::cpu_pool().parallel_for(count, f);
-        };
-#if defined(AIGC_HAVE_AVX2_GEMM)
-        if constexpr (std::is_same_v<T, float>) {
-            if (detail::avx2::enabled()) {
-                detail::avx2::gemm(trans_a, trans_b, m, n, k, alpha, a, b, beta, c, chunks, width, parallel);
-            } else {
-                parallel(chunks, [&](index_t chunk) {
-                    index_t j0 = chunk * width;
-                    detail::reference_gemm_columns(trans_a, trans_b, m, n, k, alpha, a, b, beta, c, j0,
-                                                   std::min(n, j0 + width));
-                });
-            }
-            return;
-        }
-#endif
-        parallel(chunks, [&](index_t chunk) {
-            index_t j0 = chunk * width;
-            eigen_gemm_columns(trans_a, trans_b, m, n, k, alpha, a, b, beta, c, j0, std::min(n, j0 + width));
-        });
-    }
+                     const T* b, T beta, T* c);
 
     // y[i,j] (+)= f(a[i,j], b[i,j], ...), operands broadcast by their strides.
     template <class T, class F>
@@ -145,24 +106,10 @@ struct Kernels<Cpu> {
     // Philox values are generated a block of four at a time (eight blocks per AVX2 step), not once
     // per element, and converted exactly as philox::uniform_at / normal_at do.
     template <class T>
-    static void fill_uniform(index_t n, RandomStream s, T low, T high, T* y) {
-        for_philox_bits(n, s, y, [&](const std::uint32_t* bits, index_t count, T* out) {
-            for (index_t k = 0; k < count; ++k) out[k] = low + (high - low) * philox::to_unit<T>(bits[k]);
-        });
-    }
+    static void fill_uniform(index_t n, RandomStream s, T low, T high, T* y);
     // Box-Muller on lanes (0, 1) and (2, 3) of each block, i.e. on consecutive element pairs.
     template <class T>
-    static void fill_normal(index_t n, RandomStream s, T mean, T stddev, T* y) {
-        for_philox_bits(n, s, y, [&](const std::uint32_t* bits, index_t count, T* out) {
-            for (index_t k = 0; k < count; k += 2) {
-                T u1 = philox::to_unit<T>(bits[k]), u2 = philox::to_unit<T>(bits[k + 1]);
-                T radius = std::sqrt(T(-2) * std::log(u1));
-                T angle = T(6.283185307179586) * u2;
-                out[k] = mean + stddev * (radius * std::cos(angle));
-                if (k + 1 < count) out[k + 1] = mean + stddev * (radius * std::sin(angle));
-            }
-        });
-    }
+    static void fill_normal(index_t n, RandomStream s, T mean, T stddev, T* y);
 
     template <class T>
     static void copy_block(index_t rows, index_t cols, const T* src, index_t src_pitch, T* dst, index_t dst_pitch,
@@ -371,6 +318,71 @@ private:
         }
     }
 };
+
+// The entries with the most code, defined out of the struct so they are not inline: compiled
+// mode's extern declarations (core/compiled.hpp) keep programs from compiling them again.
+
+template <class T>
+void Kernels<Cpu>::gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, const T* a,
+                       const T* b, T beta, T* c) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        Map<T> C(c, m, n);
+        if (beta == T(0)) C.setZero();
+        else C *= beta;
+        return;
+    }
+    // Column chunks of whole 16-wide panels; a few per thread so a preempted thread does not
+    // hold the others up. Below ~2 MFLOP waking a second thread costs more than it saves.
+    constexpr index_t panel = 16;
+    index_t panels = (n + panel - 1) / panel;
+    double flops = 2.0 * double(m) * double(n) * double(k);
+    index_t threads = flops < 2.0e6 ? 1 : detail::cpu_pool().threads();
+    index_t chunks = std::min<index_t>(panels, threads == 1 ? 1 : 4 * threads);
+    index_t width = (panels + chunks - 1) / chunks * panel;
+    chunks = (n + width - 1) / width;
+    auto parallel = [](index_t count, auto&& f) {
+        if (count == 1) f(index_t(0));
+        else detail::cpu_pool().parallel_for(count, f);
+    };
+#if defined(AIGC_HAVE_AVX2_GEMM)
+    if constexpr (std::is_same_v<T, float>) {
+        if (detail::avx2::enabled()) {
+            detail::avx2::gemm(trans_a, trans_b, m, n, k, alpha, a, b, beta, c, chunks, width, parallel);
+        } else {
+            parallel(chunks, [&](index_t chunk) {
+                index_t j0 = chunk * width;
+                detail::reference_gemm_columns(trans_a, trans_b, m, n, k, alpha, a, b, beta, c, j0,
+                                               std::min(n, j0 + width));
+            });
+        }
+        return;
+    }
+#endif
+    parallel(chunks, [&](index_t chunk) {
+        index_t j0 = chunk * width;
+        eigen_gemm_columns(trans_a, trans_b, m, n, k, alpha, a, b, beta, c, j0, std::min(n, j0 + width));
+    });
+}
+
+template <class T>
+void Kernels<Cpu>::fill_uniform(index_t n, RandomStream s, T low, T high, T* y) {
+    for_philox_bits(n, s, y, [&](const std::uint32_t* bits, index_t count, T* out) {
+        for (index_t k = 0; k < count; ++k) out[k] = low + (high - low) * philox::to_unit<T>(bits[k]);
+    });
+}
+template <class T>
+void Kernels<Cpu>::fill_normal(index_t n, RandomStream s, T mean, T stddev, T* y) {
+    for_philox_bits(n, s, y, [&](const std::uint32_t* bits, index_t count, T* out) {
+        for (index_t k = 0; k < count; k += 2) {
+            T u1 = philox::to_unit<T>(bits[k]), u2 = philox::to_unit<T>(bits[k + 1]);
+            T radius = std::sqrt(T(-2) * std::log(u1));
+            T angle = T(6.283185307179586) * u2;
+            out[k] = mean + stddev * (radius * std::cos(angle));
+            if (k + 1 < count) out[k + 1] = mean + stddev * (radius * std::sin(angle));
+        }
+    });
+}
 
 static_assert(KernelTable<Kernels<Cpu>, float>);
 static_assert(KernelTable<Kernels<Cpu>, double>);

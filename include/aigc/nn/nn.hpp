@@ -7,3 +7,17 @@
 #include "batchnorm.hpp"
 #include "spectral_norm.hpp"
 #include "sequential.hpp"
+
+// Compiled mode (core/compiled.hpp): every layer.
+#define AIGC_INSTANTIATE_NN(EXTERN, T)                  \
+    EXTERN template class nn::Module<T, Cpu>;           \
+    EXTERN template class nn::Linear<T, Cpu>;           \
+    EXTERN template class nn::ReLU<T, Cpu>;             \
+    EXTERN template class nn::LeakyReLU<T, Cpu>;        \
+    EXTERN template class nn::Tanh<T, Cpu>;             \
+    EXTERN template class nn::Sigmoid<T, Cpu>;          \
+    EXTERN template class nn::Dropout<T, Cpu>;          \
+    EXTERN template class nn::BatchNorm1d<T, Cpu>;      \
+    EXTERN template class nn::SpectralNorm<T, Cpu>;     \
+    EXTERN template class nn::Sequential<T, Cpu>;
+AIGC_EXTERN_INSTANTIATIONS(AIGC_INSTANTIATE_NN)
