@@ -15,6 +15,8 @@
 #include <cuda_runtime.h>
 
 #include <aigc/cuda.cuh>
+#include <aigc/models/gan.hpp>
+#include <aigc/models/vae.hpp>
 
 #include "inputs.hpp"
 #include "shapes.hpp"

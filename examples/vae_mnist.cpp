@@ -12,6 +12,13 @@ extern template void eval<Cuda>(const VaeOptions&);
 extern template void sample<Cuda>(const VaeOptions&);
 #endif
 
+// The model's shape: a training run sets it; evaluation and sampling must repeat it.
+static void add_model_options(CLI::App& cmd, VaeOptions& opt) {
+    cmd.add_option("--hidden", opt.hidden, "encoder widths, e.g. --hidden 512 256 (decoder mirrors)")
+        ->capture_default_str()->check(CLI::Range(1, 1 << 16));
+    cmd.add_option("--latent", opt.latent, "latent dimensions")->capture_default_str()->check(CLI::Range(1, 4096));
+}
+
 int main(int argc, char** argv) {
     CLI::App app("Train, evaluate and sample the MNIST VAE", "vae_mnist");
     app.require_subcommand(1);

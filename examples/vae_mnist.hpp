@@ -151,9 +151,3 @@ void sample(const VaeOptions& opt) {
         std::cout << "latent traversal: " << traversal_path.string() << "\n";
     }
 }
-
-static void add_model_options(CLI::App& cmd, VaeOptions& opt) {
-    cmd.add_option("--hidden", opt.hidden, "encoder widths, e.g. --hidden 512 256 (decoder mirrors)")
-        ->capture_default_str()->check(CLI::Range(1, 1 << 16));
-    cmd.add_option("--latent", opt.latent, "latent dimensions")->capture_default_str()->check(CLI::Range(1, 4096));
-}

@@ -128,12 +128,6 @@ std::pair<Tn, std::vector<int>> xor_quadrants(index_t n, Generator& gen) {
     return {Tn::from_vector({n, 2}, x), labels};
 }
 
-Tn formula(const Shape& shape, double a, double b) {
-    std::vector<float> v(static_cast<std::size_t>(shape.numel()));
-    for (std::size_t i = 0; i < v.size(); ++i) v[i] = float(std::sin(a * double(i) + b));
-    return Tn::from_vector(shape, v);
-}
-
 }  // namespace
 
 TEST_CASE("a small GAN learns a ring of 8 Gaussians within 2000 steps: most samples land on a mode, all modes are hit",

@@ -1,10 +1,9 @@
 #pragma once
 // Fills: a constant, or values of a seeded Philox stream (core/generator.hpp). Element k of a
 // random fill is philox::uniform_at/normal_at(seed, offset, k), the very function the CPU backend
-// calls, so a fill on either device draws the same stream. The final affine step is written with
-// explicitly rounded operations (no fused multiply-add) so uniform fills are bit-identical to the
-// CPU's `low + (high - low) * u`; normal fills agree to the last bits of log/sin/cos (CUDA's
-// libdevice and glibc differ by an ulp or two there). set_fill_backend(FillBackend::curand) draws
+// calls, so a fill on either device draws the same stream. The final affine step is the shared
+// philox::affine (one fma), so uniform fills are bit-identical to the CPU's; normal fills agree to
+// the last bits of log/sin/cos (CUDA's libdevice and glibc differ by an ulp or two there). set_fill_backend(FillBackend::curand) draws
 // the random fills from cuRAND instead (curand_fill.cuh).
 #include <type_traits>
 
@@ -18,17 +17,6 @@ namespace aigc::cuda {
 namespace fill_detail {
 
 template <class T>
-__device__ T add_rn(T a, T b) {
-    if constexpr (std::is_same_v<T, float>) return __fadd_rn(a, b);
-    else return __dadd_rn(a, b);
-}
-template <class T>
-__device__ T mul_rn(T a, T b) {
-    if constexpr (std::is_same_v<T, float>) return __fmul_rn(a, b);
-    else return __dmul_rn(a, b);
-}
-
-template <class T>
 __global__ void fill_kernel(index_t n, T value, T* y) {
     index_t stride = static_cast<index_t>(gridDim.x) * blockDim.x;
     for (index_t k = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += stride) y[k] = value;
@@ -39,7 +27,7 @@ template <class T>
 __global__ void fill_uniform_kernel(index_t n, RandomStream stream, T low, T span, T* y) {
     index_t stride = static_cast<index_t>(gridDim.x) * blockDim.x;
     for (index_t k = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += stride)
-        y[k] = add_rn(low, mul_rn(span, philox::uniform_at<T>(stream.seed, stream.offset, static_cast<std::uint64_t>(k))));
+        y[k] = philox::affine(philox::uniform_at<T>(stream.seed, stream.offset, static_cast<std::uint64_t>(k)), span, low);
 }
 
 // y[k] = mean + stddev * z_k, z_k standard normal (Box-Muller on Philox lane pairs)
@@ -47,7 +35,7 @@ template <class T>
 __global__ void fill_normal_kernel(index_t n, RandomStream stream, T mean, T stddev, T* y) {
     index_t stride = static_cast<index_t>(gridDim.x) * blockDim.x;
     for (index_t k = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += stride)
-        y[k] = add_rn(mean, mul_rn(stddev, philox::normal_at<T>(stream.seed, stream.offset, static_cast<std::uint64_t>(k))));
+        y[k] = philox::affine(philox::normal_at<T>(stream.seed, stream.offset, static_cast<std::uint64_t>(k)), stddev, mean);
 }
 
 // y[k] = low + span * y[k]: cuRAND's (0, 1] moved to (low, high], rounded as ours is. cuRAND's
@@ -64,7 +52,7 @@ __global__ void scale_shift_kernel(index_t n, T low, T high, T* y) {
     T span = high - low;
     index_t stride = static_cast<index_t>(gridDim.x) * blockDim.x;
     for (index_t k = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += stride) {
-        T value = add_rn(low, mul_rn(span, y[k]));
+        T value = philox::affine(y[k], span, low);
         y[k] = value > low ? value : above(low, high);
     }
 }

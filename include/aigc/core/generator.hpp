@@ -48,6 +48,15 @@ AIGC_HD T to_unit(std::uint32_t bits) {
     return (static_cast<T>(bits >> 8) + T(1)) * T(5.9604644775390625e-8);  // 2^-24
 }
 
+// shift + scale * x with one rounding. Fills use it to move a unit value to (low, high] or a
+// standard normal to N(mean, stddev^2); as an fma it rounds the same on every backend and under
+// every flag, where a separate multiply and add is fused or not depending on -ffp-contract and
+// -march (g++) or --fmad (nvcc) -- so a seeded fill is bit-identical on the CPU and the GPU.
+template <class T>
+AIGC_HD T affine(T x, T scale, T shift) {
+    return std::fma(scale, x, shift);
+}
+
 // Four values per counter block: element i uses block offset + i/4, lane i%4.
 template <class T>
 AIGC_HD T uniform_at(std::uint64_t seed, std::uint64_t offset, std::uint64_t i) {

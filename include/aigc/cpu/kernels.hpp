@@ -368,7 +368,7 @@ void Kernels<Cpu>::gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_
 template <class T>
 void Kernels<Cpu>::fill_uniform(index_t n, RandomStream s, T low, T high, T* y) {
     for_philox_bits(n, s, y, [&](const std::uint32_t* bits, index_t count, T* out) {
-        for (index_t k = 0; k < count; ++k) out[k] = low + (high - low) * philox::to_unit<T>(bits[k]);
+        for (index_t k = 0; k < count; ++k) out[k] = philox::affine(philox::to_unit<T>(bits[k]), high - low, low);
     });
 }
 template <class T>
@@ -378,8 +378,8 @@ void Kernels<Cpu>::fill_normal(index_t n, RandomStream s, T mean, T stddev, T* y
             T u1 = philox::to_unit<T>(bits[k]), u2 = philox::to_unit<T>(bits[k + 1]);
             T radius = std::sqrt(T(-2) * std::log(u1));
             T angle = T(6.283185307179586) * u2;
-            out[k] = mean + stddev * (radius * std::cos(angle));
-            if (k + 1 < count) out[k + 1] = mean + stddev * (radius * std::sin(angle));
+            out[k] = philox::affine(radius * std::cos(angle), stddev, mean);
+            if (k + 1 < count) out[k + 1] = philox::affine(radius * std::sin(angle), stddev, mean);
         }
     });
 }

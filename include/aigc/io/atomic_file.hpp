@@ -56,8 +56,12 @@ public:
         // A unique hidden name per process and call; O_EXCL makes a clash an error we retry, and
         // mode 0666 lets the umask decide the final permissions, as for any newly created file.
         for (int attempt = 0; attempt < 100 && fd_ < 0; ++attempt) {
-            temp_ = folder_ / ("." + target_.filename().string() + ".tmp." + std::to_string(::getpid()) + "." +
-                               std::to_string(detail::temp_file_counter().fetch_add(1)));
+            // Built by appending, not `"." + std::string`: GCC 12 at -O3 reports a bogus -Wrestrict
+            // on a literal prepended to a temporary string (GCC bug 105329).
+            std::string name = ".";
+            name += target_.filename().string();
+            name += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(detail::temp_file_counter().fetch_add(1));
+            temp_ = folder_ / name;
             fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
             if (fd_ < 0 && errno != EEXIST) break;
         }
