@@ -32,7 +32,7 @@ std::pair<cpu::AllocatorStats, cpu::AllocatorStats> steady_state(Step step, int 
 
 }  // namespace
 
-TEST_CASE("allocator: bucket sizes round up by at most 12.5% and stay 64-byte multiples") {
+TEST_CASE("allocator: bucket sizes round up by at most 12.5% and stay 64-byte multiples", "[allocator]") {
     using A = cpu::CachingAllocator;
     CHECK(A::bucket_size(1) == 64);
     CHECK(A::bucket_size(64) == 64);
@@ -49,7 +49,7 @@ TEST_CASE("allocator: bucket sizes round up by at most 12.5% and stay 64-byte mu
     }
 }
 
-TEST_CASE("allocator: freed storage is reused, counted, and returned by empty_cache") {
+TEST_CASE("allocator: freed storage is reused, counted, and returned by empty_cache", "[allocator]") {
     cpu::AllocatorStats start = cpu::allocator_stats();
     const Shape odd{7, 1231};  // a bucket no other test uses
     const float* first_address = nullptr;
@@ -79,7 +79,7 @@ TEST_CASE("allocator: freed storage is reused, counted, and returned by empty_ca
     CHECK(cpu::allocator_stats().system_allocations == emptied.system_allocations + 1);
 }
 
-TEST_CASE("GAN: steady-state training steps allocate nothing from the system", "[models][gan]") {
+TEST_CASE("GAN: steady-state training steps allocate nothing from the system", "[models][gan][allocator]") {
     for (int threads : {1, 2}) {
         INFO(threads << " threads");
         int saved = num_threads();
@@ -95,7 +95,7 @@ TEST_CASE("GAN: steady-state training steps allocate nothing from the system", "
     }
 }
 
-TEST_CASE("VAE: steady-state training steps allocate nothing from the system", "[models][vae]") {
+TEST_CASE("VAE: steady-state training steps allocate nothing from the system", "[models][vae][allocator]") {
     for (int threads : {1, 2}) {
         INFO(threads << " threads");
         int saved = num_threads();
@@ -111,7 +111,7 @@ TEST_CASE("VAE: steady-state training steps allocate nothing from the system", "
     }
 }
 
-TEST_CASE("allocator: a batch of a new size allocates once, then is steady again", "[models][vae]") {
+TEST_CASE("allocator: a batch of a new size allocates once, then is steady again", "[models][vae][allocator]") {
     Generator gen(3);
     models::VaeTrainer<float> vae({}, gen);
     Tn small = pixels(16, 784, false), large = pixels(48, 784, false);

@@ -36,14 +36,14 @@ std::string error_of(F&& body) {
 
 }  // namespace
 
-TEST_CASE("anomaly mode is off by default and lets NaN through silently", "[anomaly]") {
+TEST_CASE("anomaly mode is off by default and lets NaN through silently", "[anomaly][autograd]") {
     REQUIRE_FALSE(anomaly_mode_enabled());
     V x = leaf({1.0, -1.0, 4.0, 0.5}, {2, 2});
     V y = log(x);
     CHECK(std::isnan(y.value().to_vector()[1]));
 }
 
-TEST_CASE("AnomalyMode is scoped, nests, and set_anomaly_mode switches it", "[anomaly]") {
+TEST_CASE("AnomalyMode is scoped, nests, and set_anomaly_mode switches it", "[anomaly][autograd]") {
     {
         AnomalyMode on;
         CHECK(anomaly_mode_enabled());
@@ -60,7 +60,7 @@ TEST_CASE("AnomalyMode is scoped, nests, and set_anomaly_mode switches it", "[an
     CHECK_FALSE(anomaly_mode_enabled());
 }
 
-TEST_CASE("anomaly mode belongs to the thread that set it", "[anomaly]") {
+TEST_CASE("anomaly mode belongs to the thread that set it", "[anomaly][autograd]") {
     AnomalyMode on;
     bool seen_by_other_thread = true;
     std::thread other([&] { seen_by_other_thread = anomaly_mode_enabled(); });
@@ -69,7 +69,7 @@ TEST_CASE("anomaly mode belongs to the thread that set it", "[anomaly]") {
     CHECK(anomaly_mode_enabled());
 }
 
-TEST_CASE("anomaly: a NaN forward output names the op, the element and the input shapes", "[anomaly]") {
+TEST_CASE("anomaly: a NaN forward output names the op, the element and the input shapes", "[anomaly][autograd]") {
     AnomalyMode on;
     V x = leaf({1.0, -1.0, 4.0, 0.5}, {2, 2});
     std::string message = error_of([&] { log(x); });
@@ -78,7 +78,7 @@ TEST_CASE("anomaly: a NaN forward output names the op, the element and the input
     CHECK_THAT(message, Contains("inputs [2, 2]: all finite"));
 }
 
-TEST_CASE("anomaly: an overflow to Inf in the forward pass is caught with its sign", "[anomaly]") {
+TEST_CASE("anomaly: an overflow to Inf in the forward pass is caught with its sign", "[anomaly][autograd]") {
     AnomalyMode on;
     V x = leaf({0.0, 1.0, 1000.0}, {3});
     CHECK_THAT(error_of([&] { exp(x); }), Contains("op 'exp' produced +Inf (first at element 2)"));
@@ -87,7 +87,7 @@ TEST_CASE("anomaly: an overflow to Inf in the forward pass is caught with its si
     CHECK_THAT(error_of([&] { mul(big, scale); }), Contains("op 'mul' produced -Inf (first at element 0)"));
 }
 
-TEST_CASE("anomaly: an op handed a NaN says which input already held it", "[anomaly]") {
+TEST_CASE("anomaly: an op handed a NaN says which input already held it", "[anomaly][autograd]") {
     V poisoned = leaf({1.0, std::numeric_limits<double>::quiet_NaN(), 2.0, 3.0, 4.0, 5.0}, {2, 3});
     V weight = leaf({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2}, {4, 3});
     AnomalyMode on;
@@ -97,7 +97,7 @@ TEST_CASE("anomaly: an op handed a NaN says which input already held it", "[anom
     CHECK_THAT(message, Contains("inputs [2, 3]: holds NaN (first at element 1), [4, 3]: all finite"));
 }
 
-TEST_CASE("anomaly: a finite forward with an infinite gradient is caught in the backward pass", "[anomaly]") {
+TEST_CASE("anomaly: a finite forward with an infinite gradient is caught in the backward pass", "[anomaly][autograd]") {
     AnomalyMode on;
     // sqrt(x) = x^0.5 is finite at 0, its derivative 0.5 x^-0.5 is +Inf there.
     V x = leaf({4.0, 0.0, 1.0}, {3});
@@ -109,7 +109,7 @@ TEST_CASE("anomaly: a finite forward with an infinite gradient is caught in the 
     CHECK_THAT(message, Contains("output [3], incoming gradient all finite"));
 }
 
-TEST_CASE("anomaly: a NaN seed gradient is blamed on the op that passed it on", "[anomaly]") {
+TEST_CASE("anomaly: a NaN seed gradient is blamed on the op that passed it on", "[anomaly][autograd]") {
     AnomalyMode on;
     V x = leaf({1.0, 2.0}, {2});
     V y = mul(x, 3.0);
@@ -118,7 +118,7 @@ TEST_CASE("anomaly: a NaN seed gradient is blamed on the op that passed it on", 
     CHECK_THAT(message, Contains("incoming gradient holds NaN (first at element 1)"));
 }
 
-TEST_CASE("anomaly: a loss built on a diverged logit stops at the first bad op", "[anomaly]") {
+TEST_CASE("anomaly: a loss built on a diverged logit stops at the first bad op", "[anomaly][autograd]") {
     // A tiny D step: logits = x W^T + b, bce_with_logits. A weight blown up to Inf (as after an
     // optimizer step with a huge learning rate) makes the linear output non-finite.
     Tensor<float> x = Tensor<float>::from_vector({2, 2}, {1.f, 2.f, -1.f, 0.5f});
@@ -131,7 +131,7 @@ TEST_CASE("anomaly: a loss built on a diverged logit stops at the first bad op",
     CHECK_THAT(message, Contains("[1, 2]: holds +Inf (first at element 0)"));
 }
 
-TEST_CASE("anomaly mode changes nothing in a finite training step", "[anomaly]") {
+TEST_CASE("anomaly mode changes nothing in a finite training step", "[anomaly][autograd]") {
     auto run = [](bool anomaly) {
         AnomalyMode mode(anomaly);
         Generator rng(7);

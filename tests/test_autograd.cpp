@@ -52,7 +52,7 @@ void run_with_small_stack(std::size_t stack_bytes, std::function<void()> body) {
 
 }  // namespace
 
-TEST_CASE("leaf gradients accumulate across backward() calls until zero_grad") {
+TEST_CASE("leaf gradients accumulate across backward() calls until zero_grad", "[autograd][backward][zero_grad]") {
     auto x = parameter(T::from_vector({3}, {1.0, -2.0, 0.5}));
     auto loss = [&] { return sum(square(x) * 3.0); };  // d/dx = 6x
     loss().backward();
@@ -65,7 +65,7 @@ TEST_CASE("leaf gradients accumulate across backward() calls until zero_grad") {
     CHECK(grad_of(x) == std::vector<double>{6.0, -12.0, 3.0});
 }
 
-TEST_CASE("zero_grad keeps the gradient buffer (no allocation per step)") {
+TEST_CASE("zero_grad keeps the gradient buffer (no allocation per step)", "[autograd][zero_grad]") {
     auto x = parameter(T::ones({4}));
     sum(x).backward();
     const double* buffer = x.grad().data();
@@ -75,7 +75,7 @@ TEST_CASE("zero_grad keeps the gradient buffer (no allocation per step)") {
     CHECK(grad_of(x) == std::vector<double>(4, 2.0));
 }
 
-TEST_CASE("NoGrad records no graph") {
+TEST_CASE("NoGrad records no graph", "[autograd][no_grad]") {
     auto x = parameter(T::ones({2, 2}));
     CHECK(grad_enabled());
     {
@@ -99,14 +99,14 @@ TEST_CASE("NoGrad records no graph") {
     CHECK_FALSE(z.is_leaf());
 }
 
-TEST_CASE("an op on inputs that need no gradient is a constant") {
+TEST_CASE("an op on inputs that need no gradient is a constant", "[autograd][requires_grad]") {
     V a(T::ones({2})), b(T::ones({2}));
     V c = a * b + 1.0;
     CHECK_FALSE(c.requires_grad());
     CHECK(c.node().inputs.empty());
 }
 
-TEST_CASE("detach cuts the graph but shares the value") {
+TEST_CASE("detach cuts the graph but shares the value", "[autograd][detach]") {
     auto x = parameter(T::from_vector({2}, {1.0, 2.0}));
     auto w = parameter(T::from_vector({2}, {3.0, 4.0}));
     V y = x * 2.0;
@@ -119,7 +119,7 @@ TEST_CASE("detach cuts the graph but shares the value") {
     CHECK(grad_of(w) == std::vector<double>{2.0, 4.0});
 }
 
-TEST_CASE("a Var used along two paths (diamond) receives the sum of both gradients") {
+TEST_CASE("a Var used along two paths (diamond) receives the sum of both gradients", "[autograd][backward]") {
     auto x = parameter(T::from_vector({2}, {1.5, -0.5}));
     V y = x * 2.0;         // shared interior node
     V z = y * y + y * 3.0;  // dz/dy = 2y + 3, dz/dx = 2 (2y + 3) = 8x + 6
@@ -131,7 +131,7 @@ TEST_CASE("a Var used along two paths (diamond) receives the sum of both gradien
     CHECK(grad_of(u) == std::vector<double>{27.0});
 }
 
-TEST_CASE("inputs that do not require grad get no gradient") {
+TEST_CASE("inputs that do not require grad get no gradient", "[autograd][requires_grad]") {
     auto x = parameter(T::ones({2}));
     V constant(T::full({2}, 5.0));
     sum(x * constant).backward();
@@ -139,7 +139,7 @@ TEST_CASE("inputs that do not require grad get no gradient") {
     CHECK_FALSE(constant.has_grad());
 }
 
-TEST_CASE("backward twice on a freed graph throws") {
+TEST_CASE("backward twice on a freed graph throws", "[autograd][backward]") {
     auto x = parameter(T::ones({2}));
     V loss = sum(tanh(x));
     loss.backward();
@@ -149,7 +149,8 @@ TEST_CASE("backward twice on a freed graph throws") {
     CHECK_FALSE(loss.is_leaf());
 }
 
-TEST_CASE("a second loss through a subgraph freed by the first backward throws instead of dropping gradients") {
+TEST_CASE("a second loss through a subgraph freed by the first backward throws instead of dropping gradients",
+          "[autograd][backward]") {
     auto x = parameter(T::ones({2}));
     V shared = x * 2.0;
     V first = sum(shared), second = sum(shared * 3.0);
@@ -158,7 +159,7 @@ TEST_CASE("a second loss through a subgraph freed by the first backward throws i
     CHECK(grad_of(x) == std::vector<double>{2.0, 2.0});  // only the first loss reached x
 }
 
-TEST_CASE("two losses on a detached subgraph both reach their own parameters") {
+TEST_CASE("two losses on a detached subgraph both reach their own parameters", "[autograd][backward][detach]") {
     // The GAN pattern: D's loss sees a detached fake, G's loss back-propagates through D into G.
     auto g_weight = parameter(T::from_vector({1}, {2.0}));
     auto d_weight = parameter(T::from_vector({1}, {3.0}));
@@ -172,7 +173,7 @@ TEST_CASE("two losses on a detached subgraph both reach their own parameters") {
     CHECK(grad_of(d_weight) == std::vector<double>{2.0});
 }
 
-TEST_CASE("backward on a non-scalar needs a seed of the output's shape") {
+TEST_CASE("backward on a non-scalar needs a seed of the output's shape", "[autograd][backward]") {
     auto x = parameter(T::from_vector({2, 2}, {1, 2, 3, 4}));
     V y = x * 3.0;
     CHECK_THROWS_WITH(y.backward(), Catch::Contains("implicit gradient needs a scalar output, got shape [2, 2]"));
@@ -181,14 +182,14 @@ TEST_CASE("backward on a non-scalar needs a seed of the output's shape") {
     CHECK(grad_of(x) == std::vector<double>{3, 0, 0, 6});
 }
 
-TEST_CASE("backward on a one-element output of any rank needs no seed") {
+TEST_CASE("backward on a one-element output of any rank needs no seed", "[autograd][backward]") {
     auto x = parameter(T::from_vector({1, 1}, {2.0}));
     V y = square(x);
     y.backward();
     CHECK(grad_of(x) == std::vector<double>{4.0});
 }
 
-TEST_CASE("backward from a leaf seeds its own gradient") {
+TEST_CASE("backward from a leaf seeds its own gradient", "[autograd][backward]") {
     auto x = parameter(T::from_vector({2}, {1.0, 2.0}));
     x.backward(T::from_vector({2}, {0.5, 0.25}));
     CHECK(grad_of(x) == std::vector<double>{0.5, 0.25});
@@ -197,7 +198,7 @@ TEST_CASE("backward from a leaf seeds its own gradient") {
     CHECK(grad_of(x) == std::vector<double>{1.0, 0.5});
 }
 
-TEST_CASE("only leaves can stop requiring gradients") {
+TEST_CASE("only leaves can stop requiring gradients", "[autograd][requires_grad]") {
     auto x = parameter(T::ones({2}));
     V y = x * 2.0;
     CHECK_THROWS_WITH(y.set_requires_grad(false), Catch::Contains("only leaves"));
@@ -205,7 +206,7 @@ TEST_CASE("only leaves can stop requiring gradients") {
     CHECK_FALSE((x * 2.0).requires_grad());
 }
 
-TEST_CASE("a deep chain (10k ops) runs backward and is freed without deep recursion") {
+TEST_CASE("a deep chain (10k ops) runs backward and is freed without deep recursion", "[autograd][backward]") {
     // 256 KiB is far less than 10k nested frames need, so any recursion over the depth (in the
     // topological sort, the backward closures or the nodes' destructors) crashes this test.
     constexpr int depth = 10000;

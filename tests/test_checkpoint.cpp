@@ -133,20 +133,20 @@ void check_exact_resume(const data::Mnist& data, MakeRun make_run, index_t stop_
 }  // namespace
 
 TEST_CASE("GAN: 2 epochs == 1 epoch + checkpoint + load into fresh objects + 1 epoch, bit for bit",
-          "[checkpoint][gan]") {
+          "[checkpoint][gan][safetensors][loader]") {
     const data::Mnist data = synthetic_set(44);  // 5 batches of 8 per epoch, 4 images dropped
     SECTION("resume at an epoch boundary") { check_exact_resume(data, gan_run, 5); }
     SECTION("resume in the middle of an epoch") { check_exact_resume(data, gan_run, 7); }
 }
 
 TEST_CASE("VAE: 2 epochs == 1 epoch + checkpoint + load into fresh objects + 1 epoch, bit for bit",
-          "[checkpoint][vae]") {
+          "[checkpoint][vae][safetensors][loader]") {
     const data::Mnist data = synthetic_set(44);  // 6 batches per epoch, the last one of 4
     SECTION("resume at an epoch boundary") { check_exact_resume(data, vae_run, 6); }
     SECTION("resume in the middle of an epoch") { check_exact_resume(data, vae_run, 9); }
 }
 
-TEST_CASE("the checkpoint keeps the counters and the model's own tensor names", "[checkpoint]") {
+TEST_CASE("the checkpoint keeps the counters and the model's own tensor names", "[checkpoint][gan][safetensors]") {
     TempDir dir("checkpoint");
     const data::Mnist data = synthetic_set(44);
     auto run = gan_run(data, 3);
@@ -168,7 +168,8 @@ TEST_CASE("the checkpoint keeps the counters and the model's own tensor names", 
     CHECK(names == std::vector<std::string>{"0.bias", "0.weight", "2.bias", "2.weight", "4.bias", "4.weight"});
 }
 
-TEST_CASE("a checkpoint of another kind, configuration or architecture is a clear error", "[checkpoint][errors]") {
+TEST_CASE("a checkpoint of another kind, configuration or architecture is a clear error",
+          "[checkpoint][errors][gan][vae][safetensors]") {
     TempDir dir("checkpoint");
     const data::Mnist data = synthetic_set(44);
     auto vae = vae_run(data, 4);
@@ -237,7 +238,8 @@ TEST_CASE("a checkpoint of another kind, configuration or architecture is a clea
     }
 }
 
-TEST_CASE("a truncated or damaged checkpoint file is an error naming the file, never a crash", "[checkpoint][errors]") {
+TEST_CASE("a truncated or damaged checkpoint file is an error naming the file, never a crash",
+          "[checkpoint][errors][gan][safetensors]") {
     TempDir dir("checkpoint");
     const data::Mnist data = synthetic_set(44);
     auto gan = gan_run(data, 9);

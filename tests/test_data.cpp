@@ -73,7 +73,7 @@ std::vector<index_t> epoch_order(DataLoader<float>& loader) {
 
 }  // namespace
 
-TEST_CASE("IDX images and labels survive a write/read round trip byte for byte") {
+TEST_CASE("IDX images and labels survive a write/read round trip byte for byte", "[data][idx][mnist]") {
     TempDir dir("data");
     IdxImages images{3, 2, 5, {}};
     for (int i = 0; i < 30; ++i) images.pixels.push_back(static_cast<std::uint8_t>(i * 9));
@@ -100,7 +100,7 @@ TEST_CASE("IDX images and labels survive a write/read round trip byte for byte")
     CHECK(set.image(1)[0] == images.pixels[10]);
 }
 
-TEST_CASE("IDX writes are atomic: they replace the old file and leave no temporary behind") {
+TEST_CASE("IDX writes are atomic: they replace the old file and leave no temporary behind", "[data][idx]") {
     TempDir dir("data");
     write_idx_labels(dir / "labels", {1, 2, 3, 4});
     write_idx_labels(dir / "labels", {5});
@@ -115,7 +115,7 @@ TEST_CASE("IDX writes are atomic: they replace the old file and leave no tempora
     CHECK_FALSE(fs::exists(dir / "images"));
 }
 
-TEST_CASE("a corrupt IDX file is an error naming the file and the problem") {
+TEST_CASE("a corrupt IDX file is an error naming the file and the problem", "[data][idx][errors]") {
     TempDir dir("data");
     const fs::path file = dir / "t10k-images-idx3-ubyte";
     const std::string name = file.string();
@@ -200,7 +200,7 @@ TEST_CASE("a corrupt IDX file is an error naming the file and the problem") {
     }
 }
 
-TEST_CASE("an images/labels pair must agree on the count and hold labels 0..9") {
+TEST_CASE("an images/labels pair must agree on the count and hold labels 0..9", "[data][mnist][errors]") {
     TempDir dir("data");
     write_idx_images(dir / "images", IdxImages{10, 2, 2, std::vector<std::uint8_t>(40, 1)});
     write_idx_labels(dir / "nine", std::vector<std::uint8_t>(9, 1));
@@ -220,7 +220,7 @@ TEST_CASE("an images/labels pair must agree on the count and hold labels 0..9") 
     CHECK_THROWS_WITH(indexed_set(3).image(3), Contains("image index 3 out of range for 3 images"));
 }
 
-TEST_CASE("Mnist::load finds the standard and the dotted file names and explains what is missing") {
+TEST_CASE("Mnist::load finds the standard and the dotted file names and explains what is missing", "[data][mnist]") {
     TempDir dir("data");
     CHECK_THROWS_WITH(Mnist::load(dir / "mnist", Split::test),
                       Contains("data directory '" + (dir / "mnist").string() + "' does not exist") &&
@@ -248,7 +248,8 @@ TEST_CASE("Mnist::load finds the standard and the dotted file names and explains
     CHECK(train.label(0) == 8);
 }
 
-TEST_CASE("a loader epoch covers every image exactly once, with images and labels that belong together") {
+TEST_CASE("a loader epoch covers every image exactly once, with images and labels that belong together",
+          "[data][loader]") {
     const Mnist set = indexed_set(103);
     for (bool shuffle : {false, true}) {
         DataLoader<float> loader(set, {.batch_size = 10, .shuffle = shuffle}, Generator(1));
@@ -277,7 +278,7 @@ TEST_CASE("a loader epoch covers every image exactly once, with images and label
     }
 }
 
-TEST_CASE("shuffling is reproducible from the seed and differs across epochs and seeds") {
+TEST_CASE("shuffling is reproducible from the seed and differs across epochs and seeds", "[data][loader]") {
     const Mnist set = indexed_set(50);
     DataLoader<float> a(set, {.batch_size = 8}, Generator(42)), b(set, {.batch_size = 8}, Generator(42));
     DataLoader<float> c(set, {.batch_size = 8}, Generator(43));
@@ -301,7 +302,7 @@ TEST_CASE("shuffling is reproducible from the seed and differs across epochs and
     CHECK(in_front < 110);
 }
 
-TEST_CASE("drop_last drops only the short final batch") {
+TEST_CASE("drop_last drops only the short final batch", "[data][loader]") {
     const Mnist set = indexed_set(103);
     DataLoader<float> loader(set, {.batch_size = 10, .drop_last = true}, Generator(3));
     CHECK(loader.batches_per_epoch() == 10);
@@ -325,7 +326,7 @@ TEST_CASE("drop_last drops only the short final batch") {
     CHECK_THROWS_WITH(fresh.next(), Contains("no epoch started"));
 }
 
-TEST_CASE("pixels are normalised to [0, 1] or [-1, 1] exactly") {
+TEST_CASE("pixels are normalised to [0, 1] or [-1, 1] exactly", "[data][loader][pixels]") {
     const Mnist set = indexed_set(64);  // its pattern bytes cover 0..255
     for (PixelScale scale : {PixelScale::unit, PixelScale::symmetric}) {
         DataLoader<double> loader(set, {.batch_size = 64, .shuffle = false, .scale = scale}, Generator(0));
@@ -345,7 +346,7 @@ TEST_CASE("pixels are normalised to [0, 1] or [-1, 1] exactly") {
     }
 }
 
-TEST_CASE("pixel values map back to the same bytes, clamped") {
+TEST_CASE("pixel values map back to the same bytes, clamped", "[data][pixels]") {
     for (PixelScale scale : {PixelScale::unit, PixelScale::symmetric})
         for (int p = 0; p < 256; ++p)
             REQUIRE(value_to_pixel(pixel_to_value<float>(static_cast<std::uint8_t>(p), scale), scale) == p);
@@ -357,7 +358,7 @@ TEST_CASE("pixel values map back to the same bytes, clamped") {
     CHECK(to_pixels(images, PixelScale::symmetric) == std::vector<std::uint8_t>{0, 128, 255});
 }
 
-TEST_CASE("dynamic binarisation yields only 0/1 with the pixel intensity as probability") {
+TEST_CASE("dynamic binarisation yields only 0/1 with the pixel intensity as probability", "[data][loader][pixels]") {
     // 200 images of 8x8: pixel j of every image has the byte 4 j (0, 4, ..., 252) except the last,
     // which is 255, so each column of the batch has a known probability.
     const index_t n = 200, features = 64;
@@ -401,7 +402,7 @@ TEST_CASE("dynamic binarisation yields only 0/1 with the pixel intensity as prob
         for (float v : batch.images.to_vector()) REQUIRE((v == -1.0f || v == 1.0f));
 }
 
-TEST_CASE("a loader restored from its state continues with the identical batch") {
+TEST_CASE("a loader restored from its state continues with the identical batch", "[data][loader][state]") {
     const Mnist set = indexed_set(90);
     const LoaderOptions options{.batch_size = 16, .binarize = true};
     DataLoader<float> original(set, options, Generator(77));
@@ -438,7 +439,7 @@ TEST_CASE("a loader restored from its state continues with the identical batch")
 
 #ifdef AIGC_SOURCE_DIR
 // Reference numbers: tests/reference/data_mnist_stats.py (numpy on the same files).
-TEST_CASE("real MNIST and Fashion-MNIST test sets load with the known statistics, when fetched") {
+TEST_CASE("real MNIST and Fashion-MNIST test sets load with the known statistics, when fetched", "[data][mnist]") {
     const fs::path data = fs::path(AIGC_SOURCE_DIR) / "data";
     struct Expected {
         const char* folder;

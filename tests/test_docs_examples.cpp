@@ -8,7 +8,7 @@
 
 using namespace aigc;
 
-TEST_CASE("README: the XOR program learns XOR") {
+TEST_CASE("README: the XOR program learns XOR", "[docs][learning][adam][bce_with_logits]") {
     Generator gen(42);
     nn::Sequential<float> model(std::make_shared<nn::Linear<float>>(2, 16, gen), std::make_shared<nn::Tanh<float>>(),
                                 std::make_shared<nn::Linear<float>>(16, 1, gen));
@@ -24,7 +24,7 @@ TEST_CASE("README: the XOR program learns XOR") {
     CHECK(bce_with_logits(model(Var<float>(x)), y).item() < 0.05f);
 }
 
-TEST_CASE("getting-started: the 2-D regression reaches a small error") {
+TEST_CASE("getting-started: the 2-D regression reaches a small error", "[docs][learning][adam][mse]") {
     Generator gen(7);
     nn::Sequential<float> net(std::make_shared<nn::Linear<float>>(2, 32, gen), std::make_shared<nn::Tanh<float>>(),
                               std::make_shared<nn::Linear<float>>(32, 1, gen));

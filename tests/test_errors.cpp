@@ -21,12 +21,12 @@ V zeros(const Shape& s) { return V(T::zeros(s)); }
 V param(const Shape& s) { return parameter(T::zeros(s)); }
 }  // namespace
 
-TEST_CASE("errors are aigc::Error, a std::runtime_error") {
+TEST_CASE("errors are aigc::Error, a std::runtime_error", "[errors]") {
     CHECK_THROWS_AS(matmul(zeros({2, 3}), zeros({2, 3})), Error);
     CHECK_THROWS_AS(matmul(zeros({2, 3}), zeros({2, 3})), std::runtime_error);
 }
 
-TEST_CASE("linear names the feature counts and the input shape") {
+TEST_CASE("linear names the feature counts and the input shape", "[errors][linear]") {
     CHECK_THROWS_WITH(linear(zeros({64, 783}), zeros({256, 784}), zeros({256})),
                       "linear: input has 783 features, weight expects 784 (input [64, 783])");
     CHECK_THROWS_WITH(linear(zeros({64, 783}), zeros({256, 784})), Contains("input has 783 features"));
@@ -40,14 +40,14 @@ TEST_CASE("linear names the feature counts and the input shape") {
                       Contains("linear: bias must be [256], given [1, 256]"));
 }
 
-TEST_CASE("matmul names both shapes") {
+TEST_CASE("matmul names both shapes", "[errors][matmul]") {
     CHECK_THROWS_WITH(matmul(zeros({2, 3}), zeros({4, 5})),
                       Contains("matmul: inner dimensions differ: [2, 3] . [4, 5] (3 vs 4)"));
     CHECK_THROWS_WITH(matmul(zeros({3}), zeros({3, 2})),
                       Contains("matmul: expected two matrices, given [3] and [3, 2]"));
 }
 
-TEST_CASE("binary ops name the shapes that do not broadcast") {
+TEST_CASE("binary ops name the shapes that do not broadcast", "[errors][add][sub][mul][div][broadcast]") {
     const char* expectation = "do not broadcast (expected equal shapes, a row [cols], a column [rows, 1] or a scalar)";
     CHECK_THROWS_WITH(zeros({2, 3}) + zeros({4}), Contains("add: shapes [2, 3] and [4] do not broadcast"));
     CHECK_THROWS_WITH(zeros({2, 3}) + zeros({4}), Contains(expectation));
@@ -57,12 +57,12 @@ TEST_CASE("binary ops name the shapes that do not broadcast") {
     CHECK_THROWS_WITH(zeros({2, 3}) * zeros({2}), Contains("mul: shapes [2, 3] and [2]"));  // a column needs [2, 1]
 }
 
-TEST_CASE("division by the scalar zero") {
+TEST_CASE("division by the scalar zero", "[errors][div]") {
     CHECK_THROWS_WITH(zeros({2, 3}) / 0.0f, "div: division of a [2, 3] tensor by the scalar 0");
     CHECK_NOTHROW(zeros({2, 3}) / 1e-30f);
 }
 
-TEST_CASE("reductions name the axis and the shape") {
+TEST_CASE("reductions name the axis and the shape", "[errors][sum][mean]") {
     CHECK_THROWS_WITH(sum(zeros({2, 3}), 2), Contains("sum: axis must be 0 or 1 (or -1) for [2, 3], given 2"));
     CHECK_THROWS_WITH(mean(zeros({2, 3}), -2), Contains("mean: axis must be 0 or 1 (or -1) for [2, 3], given -2"));
     CHECK_THROWS_WITH(sum(zeros({2, 3, 4}), 0),
@@ -72,7 +72,7 @@ TEST_CASE("reductions name the axis and the shape") {
     CHECK_THROWS_WITH(mean(zeros({0, 3}), 0), Contains("mean: axis 0 of [0, 3] is empty"));
 }
 
-TEST_CASE("shape ops name the element counts, parts and columns") {
+TEST_CASE("shape ops name the element counts, parts and columns", "[errors][reshape][view][concat][slice_cols]") {
     CHECK_THROWS_WITH(reshape(zeros({2, 3}), {4, 2}),
                       Contains("reshape: cannot view [2, 3] (6 elements) as [4, 2] (8 elements)"));
     CHECK_THROWS_WITH(view(zeros({2, 3}), {5}), Contains("reshape: cannot view [2, 3]"));
@@ -89,7 +89,7 @@ TEST_CASE("shape ops name the element counts, parts and columns") {
                       Contains("slice_cols: expected a matrix [rows, cols], given [10]"));
 }
 
-TEST_CASE("dropout rejects a probability outside [0, 1]") {
+TEST_CASE("dropout rejects a probability outside [0, 1]", "[errors][dropout]") {
     Generator gen(1);
     CHECK_THROWS_WITH(dropout(zeros({2, 2}), 1.5, true, gen), "dropout: probability must be in [0, 1], given 1.5");
     CHECK_THROWS_WITH(dropout(zeros({2, 2}), -0.1, true, gen), Contains("given -0.1"));
@@ -100,7 +100,8 @@ TEST_CASE("dropout rejects a probability outside [0, 1]") {
     CHECK_NOTHROW(dropout(zeros({2, 2}), 0.0, true, gen));
 }
 
-TEST_CASE("element-wise losses name the input and the target shapes") {
+TEST_CASE("element-wise losses name the input and the target shapes",
+          "[errors][bce][bce_with_logits][mse][gaussian_kl]") {
     T target = T::zeros({4, 3});
     CHECK_THROWS_WITH(bce(zeros({4, 2}), target),
                       "bce: shape mismatch: probabilities [4, 2], target [4, 3] (they must be equal)");
@@ -113,7 +114,7 @@ TEST_CASE("element-wise losses name the input and the target shapes") {
                       "gaussian_kl: shape mismatch: mu [8, 20], logvar [8, 2] (they must be equal)");
 }
 
-TEST_CASE("cross_entropy names the label count, the bad label and the logits shape") {
+TEST_CASE("cross_entropy names the label count, the bad label and the logits shape", "[errors][cross_entropy]") {
     V logits = zeros({4, 10});
     CHECK_THROWS_WITH(cross_entropy(logits, {1, 2, 3}), "cross_entropy: 3 labels for a batch of 4 (logits [4, 10])");
     CHECK_THROWS_WITH(cross_entropy(logits, {1, 2, 10, 3}),
@@ -124,7 +125,7 @@ TEST_CASE("cross_entropy names the label count, the bad label and the logits sha
     CHECK_THROWS_WITH(cross_entropy(zeros({2, 0}), {0, 0}), Contains("cross_entropy: logits have no classes [2, 0]"));
 }
 
-TEST_CASE("backward names what is missing") {
+TEST_CASE("backward names what is missing", "[errors][backward]") {
     V y = param({2, 2}) * 2.0f;
     CHECK_THROWS_WITH(y.backward(), Contains("backward: implicit gradient needs a scalar output, got shape [2, 2]"));
     CHECK_THROWS_WITH(y.backward(T::zeros({2})), Contains("backward: seed gradient has shape [2], output has [2, 2]"));
@@ -136,7 +137,7 @@ TEST_CASE("backward names what is missing") {
                       Contains("set_requires_grad: only leaves can stop requiring gradients"));
 }
 
-TEST_CASE("tensor and shape misuse") {
+TEST_CASE("tensor and shape misuse", "[errors][tensor][shape]") {
     CHECK_THROWS_WITH(T::zeros({2, 3}).item(), Contains("item: tensor has 6 elements [2, 3], expected exactly 1"));
     CHECK_THROWS_WITH(T::from_vector({3}, {1, 2}), Contains("Tensor::from_vector: shape [3] needs 3 values, got 2"));
     CHECK_THROWS_WITH(T::zeros({2}).copy_from(T::zeros({3})), Contains("copy_from: expected shape [2], given [3]"));
@@ -148,7 +149,7 @@ TEST_CASE("tensor and shape misuse") {
                       Contains("max_rows: a row maximum of zero columns is undefined"));
 }
 
-TEST_CASE("thread count: set_num_threads and AIGC_NUM_THREADS reject garbage") {
+TEST_CASE("thread count: set_num_threads and AIGC_NUM_THREADS reject garbage", "[errors][threads]") {
     int before = num_threads();
     CHECK_THROWS_WITH(set_num_threads(0), "set_num_threads: need at least 1 thread, got 0");
     CHECK_THROWS_WITH(set_num_threads(-4), Contains("got -4"));

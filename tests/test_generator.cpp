@@ -38,7 +38,7 @@ void expect_moments(const std::vector<T>& values, double mean, double stddev, do
 
 }  // namespace
 
-TEST_CASE("Philox4x32-10 reproduces the Random123 known-answer vector") {
+TEST_CASE("Philox4x32-10 reproduces the Random123 known-answer vector", "[generator][philox]") {
     // Random123's kat_vectors: philox4x32 10 rounds, counter {0, 0, 0, 0}, key {0, 0}.
     philox::Block b = philox::generate(0, 0);
     CHECK(b.v[0] == 0x6627e8d5u);
@@ -47,7 +47,7 @@ TEST_CASE("Philox4x32-10 reproduces the Random123 known-answer vector") {
     CHECK(b.v[3] == 0x9b00dbd8u);
 }
 
-TEST_CASE("the same seed gives the same stream, a different seed a different one") {
+TEST_CASE("the same seed gives the same stream, a different seed a different one", "[generator][fill]") {
     Generator a(123), b(123), c(124);
     auto from_a = uniform_fill<float>(a, 1000), from_b = uniform_fill<float>(b, 1000);
     auto from_c = uniform_fill<float>(c, 1000);
@@ -58,7 +58,7 @@ TEST_CASE("the same seed gives the same stream, a different seed a different one
     CHECK(normal_fill<double>(a, 10) == normal_fill<double>(b, 10));
 }
 
-TEST_CASE("reserve advances the offset so consecutive fills differ") {
+TEST_CASE("reserve advances the offset so consecutive fills differ", "[generator]") {
     Generator gen(7);
     CHECK(gen.seed() == 7);
     CHECK(gen.offset() == 0);
@@ -77,7 +77,7 @@ TEST_CASE("reserve advances the offset so consecutive fills differ") {
     CHECK(one != two);
 }
 
-TEST_CASE("element i of a fill depends only on (seed, offset, i)") {
+TEST_CASE("element i of a fill depends only on (seed, offset, i)", "[generator][philox][fill]") {
     // Counter-based: a short fill is a prefix of a long fill from the same state, and the CUDA
     // backend computing element i in its own thread draws the same number.
     Generator a(99), b(99);
@@ -88,7 +88,7 @@ TEST_CASE("element i of a fill depends only on (seed, offset, i)") {
         CHECK(longer[i] == philox::uniform_at<double>(s.seed, s.offset, i));
 }
 
-TEST_CASE("set_state resumes a stream exactly") {
+TEST_CASE("set_state resumes a stream exactly", "[generator][state]") {
     Generator original(2024);
     uniform_fill<float>(original, 37);
     normal_fill<float>(original, 5);
@@ -103,7 +103,8 @@ TEST_CASE("set_state resumes a stream exactly") {
     CHECK(restored.offset() == original.offset());
 }
 
-TEST_CASE("uniform fills are above 0 and at most 1 with mean 1/2, and scale to a low..high range") {
+TEST_CASE("uniform fills are above 0 and at most 1 with mean 1/2, and scale to a low..high range",
+          "[generator][fill]") {
     Generator gen(5);
     auto u = uniform_fill<float>(gen, 100000);
     CHECK(*std::min_element(u.begin(), u.end()) > 0.0f);
@@ -116,14 +117,14 @@ TEST_CASE("uniform fills are above 0 and at most 1 with mean 1/2, and scale to a
     expect_moments(scaled, 1.0, 8.0 / std::sqrt(12.0), 0.1);
 }
 
-TEST_CASE("the unit conversion never returns 0 and reaches 1") {
+TEST_CASE("the unit conversion never returns 0 and reaches 1", "[generator][philox]") {
     CHECK(philox::to_unit<float>(0u) > 0.0f);
     CHECK(philox::to_unit<float>(0u) == Approx(5.9604644775390625e-8));
     CHECK(philox::to_unit<float>(0xFFFFFFFFu) == 1.0f);
     CHECK(philox::to_unit<double>(0xFFFFFFFFu) == 1.0);
 }
 
-TEST_CASE("normal fills have mean 0 and standard deviation 1 over 1e5 samples") {
+TEST_CASE("normal fills have mean 0 and standard deviation 1 over 1e5 samples", "[generator][fill]") {
     Generator gen(11);
     // The standard error of the mean over 1e5 samples is 0.003; 0.015 is five of them.
     auto z = normal_fill<float>(gen, 100000);
@@ -137,7 +138,7 @@ TEST_CASE("normal fills have mean 0 and standard deviation 1 over 1e5 samples") 
     expect_moments(shifted, 3.0, 0.5, 0.01);
 }
 
-TEST_CASE("host-side draws: next_uniform and next_below") {
+TEST_CASE("host-side draws: next_uniform and next_below", "[generator]") {
     Generator gen(3);
     double lowest = 1.0, highest = 0.0;
     for (int i = 0; i < 1000; ++i) {

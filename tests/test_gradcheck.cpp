@@ -52,20 +52,21 @@ const Reduction all_reductions[] = {Reduction::mean, Reduction::sum, Reduction::
 
 // ---- linear algebra ------------------------------------------------------------------------
 
-TEST_CASE("gradcheck: matmul") {
+TEST_CASE("gradcheck: matmul", "[autograd][gradcheck][matmul]") {
     expect_gradients_match([](const Inputs& v) { return matmul(v[0], v[1]); },
                            {wave({3, 4}), wave({4, 5}, 0.8, 0.23, 0.4)});
     // Degenerate inner and outer sizes of 1.
     expect_gradients_match([](const Inputs& v) { return matmul(v[0], v[1]); }, {wave({1, 3}), wave({3, 1}, 0.5)});
 }
 
-TEST_CASE("gradcheck: linear with and without bias") {
+TEST_CASE("gradcheck: linear with and without bias", "[autograd][gradcheck][linear]") {
     T x = wave({4, 3}), w = wave({2, 3}, 0.7, 0.23, 0.4), b = wave({2}, 0.3, 1.1);
     expect_gradients_match([](const Inputs& v) { return linear(v[0], v[1], v[2]); }, {x, w, b});
     expect_gradients_match([](const Inputs& v) { return linear(v[0], v[1]); }, {x, w});
 }
 
-TEST_CASE("gradcheck: a two-layer perceptron with a loss (the seed's smoke test)") {
+TEST_CASE("gradcheck: a two-layer perceptron with a loss (the seed's smoke test)",
+          "[autograd][gradcheck][linear][leaky_relu][bce_with_logits]") {
     T x = wave({5, 4}), w1 = wave({6, 4}, 0.5, 0.23, 0.4), b1 = wave({6}, 0.2, 0.9);
     T w2 = wave({3, 6}, 0.5, 0.61, 0.2), b2 = wave({3}, 0.1, 1.3);
     auto target = Tensor<double>::from_vector({5, 3}, {1, 0, 1, 0, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0});
@@ -115,26 +116,26 @@ void check_binary(const char* name, Op op) {
 }
 }  // namespace
 
-TEST_CASE("gradcheck: add in every broadcast layout") {
+TEST_CASE("gradcheck: add in every broadcast layout", "[autograd][gradcheck][add][broadcast]") {
     check_binary("add", [](const V& a, const V& b) { return a + b; });
 }
-TEST_CASE("gradcheck: sub in every broadcast layout") {
+TEST_CASE("gradcheck: sub in every broadcast layout", "[autograd][gradcheck][sub][broadcast]") {
     check_binary("sub", [](const V& a, const V& b) { return a - b; });
 }
-TEST_CASE("gradcheck: mul in every broadcast layout") {
+TEST_CASE("gradcheck: mul in every broadcast layout", "[autograd][gradcheck][mul][broadcast]") {
     check_binary("mul", [](const V& a, const V& b) { return a * b; });
 }
-TEST_CASE("gradcheck: div in every broadcast layout") {
+TEST_CASE("gradcheck: div in every broadcast layout", "[autograd][gradcheck][div][broadcast]") {
     check_binary("div", [](const V& a, const V& b) { return a / b; });
 }
 
-TEST_CASE("gradcheck: one Var as both operands") {
+TEST_CASE("gradcheck: one Var as both operands", "[autograd][gradcheck][add][sub][mul][div]") {
     T x = wave({3, 4}, 0.5, 0.37, 0.1, 2.0);
     expect_gradients_match([](const Inputs& v) { return v[0] * v[0]; }, {x});
     expect_gradients_match([](const Inputs& v) { return v[0] / v[0] + v[0] - v[0] * 3.0; }, {x});
 }
 
-TEST_CASE("gradcheck: scalar forms and neg") {
+TEST_CASE("gradcheck: scalar forms and neg", "[autograd][gradcheck][add][sub][mul][div][neg]") {
     T x = wave({3, 4});
     expect_gradients_match([](const Inputs& v) { return v[0] + 1.5; }, {x});
     expect_gradients_match([](const Inputs& v) { return 1.5 + v[0]; }, {x});
@@ -149,7 +150,7 @@ TEST_CASE("gradcheck: scalar forms and neg") {
 
 // ---- reductions ------------------------------------------------------------------------------
 
-TEST_CASE("gradcheck: sum and mean over everything and along each axis") {
+TEST_CASE("gradcheck: sum and mean over everything and along each axis", "[autograd][gradcheck][sum][mean]") {
     T x = wave({3, 5});
     expect_gradients_match([](const Inputs& v) { return sum(v[0]); }, {x});
     expect_gradients_match([](const Inputs& v) { return mean(v[0]); }, {x});
@@ -163,7 +164,7 @@ TEST_CASE("gradcheck: sum and mean over everything and along each axis") {
     }
 }
 
-TEST_CASE("sum and mean along an axis have PyTorch's shapes") {
+TEST_CASE("sum and mean along an axis have PyTorch's shapes", "[autograd][sum][mean]") {
     V x(wave({3, 5}));
     CHECK(sum(x, 0).shape() == Shape{5});
     CHECK(sum(x, 1).shape() == Shape{3});
@@ -175,7 +176,8 @@ TEST_CASE("sum and mean along an axis have PyTorch's shapes") {
 
 // ---- element-wise functions --------------------------------------------------------------------
 
-TEST_CASE("gradcheck: activations and element-wise functions") {
+TEST_CASE("gradcheck: activations and element-wise functions",
+          "[autograd][gradcheck][relu][leaky_relu][tanh][sigmoid][exp][log][softplus][square]") {
     T x = wave({3, 4}, 2.0);
     T kinked = away_from_zero(x);
     T positive = wave({3, 4}, 0.8, 0.37, 0.1, 1.0);  // in [0.2, 1.8]
@@ -192,7 +194,7 @@ TEST_CASE("gradcheck: activations and element-wise functions") {
     expect_gradients_match([](const Inputs& v) { return tanh(v[0]); }, {wave({2, 3, 4})});
 }
 
-TEST_CASE("gradcheck: pow by a scalar") {
+TEST_CASE("gradcheck: pow by a scalar", "[autograd][gradcheck][pow]") {
     T positive = wave({3, 4}, 0.8, 0.37, 0.1, 1.0);
     for (double exponent : {3.0, 0.5, -1.5, 2.7}) {
         INFO("exponent " << exponent);
@@ -204,7 +206,7 @@ TEST_CASE("gradcheck: pow by a scalar") {
 
 // ---- shape ops ---------------------------------------------------------------------------------
 
-TEST_CASE("gradcheck: reshape and view") {
+TEST_CASE("gradcheck: reshape and view", "[autograd][gradcheck][reshape][view]") {
     // Multiplying by a fixed pattern after the reshape makes every element's gradient distinct.
     T pattern = wave({2, 6}, 1.0, 1.3, 0.2);
     expect_gradients_match([pattern](const Inputs& v) { return reshape(v[0], {2, 6}) * V(pattern); }, {wave({3, 4})});
@@ -212,7 +214,7 @@ TEST_CASE("gradcheck: reshape and view") {
     expect_gradients_match([](const Inputs& v) { return reshape(v[0], {2, 2, 3}); }, {wave({3, 4})});
 }
 
-TEST_CASE("gradcheck: concat and slice_cols") {
+TEST_CASE("gradcheck: concat and slice_cols", "[autograd][gradcheck][concat][slice_cols]") {
     expect_gradients_match([](const Inputs& v) { return concat(std::vector<V>{v[0], v[1], v[2]}); },
                            {wave({3, 2}), wave({3, 4}, 0.5, 0.9), wave({3, 1}, 2.0, 0.3)});
     expect_gradients_match([](const Inputs& v) { return concat(std::vector<V>{v[0]}); }, {wave({2, 3})});
@@ -226,7 +228,7 @@ TEST_CASE("gradcheck: concat and slice_cols") {
                            {wave({3, 5})});
 }
 
-TEST_CASE("gradcheck: dropout with a generator re-seeded on every call") {
+TEST_CASE("gradcheck: dropout with a generator re-seeded on every call", "[autograd][gradcheck][dropout]") {
     T x = wave({8, 16});
     auto dropped = [](const Inputs& v) {
         Generator gen(42);  // the same seed gives the same mask on every evaluation
@@ -251,7 +253,7 @@ TEST_CASE("gradcheck: dropout with a generator re-seeded on every call") {
 
 // ---- losses ------------------------------------------------------------------------------------
 
-TEST_CASE("gradcheck: bce on probabilities") {
+TEST_CASE("gradcheck: bce on probabilities", "[autograd][gradcheck][bce]") {
     T p = wave({4, 3}, 0.4, 0.37, 0.1, 0.5);  // in [0.1, 0.9]
     T t = wave({4, 3}, 0.5, 0.77, 0.3, 0.5);  // soft targets in [0, 1]
     for (Reduction r : all_reductions) {
@@ -260,7 +262,7 @@ TEST_CASE("gradcheck: bce on probabilities") {
     }
 }
 
-TEST_CASE("gradcheck: bce_with_logits") {
+TEST_CASE("gradcheck: bce_with_logits", "[autograd][gradcheck][bce_with_logits]") {
     T x = wave({4, 3}, 4.0);
     T t = wave({4, 3}, 0.5, 0.77, 0.3, 0.5);
     for (Reduction r : all_reductions) {
@@ -269,7 +271,7 @@ TEST_CASE("gradcheck: bce_with_logits") {
     }
 }
 
-TEST_CASE("gradcheck: mse") {
+TEST_CASE("gradcheck: mse", "[autograd][gradcheck][mse]") {
     T prediction = wave({4, 3}), target = wave({4, 3}, 0.5, 0.5, 1.0);
     for (Reduction r : all_reductions) {
         INFO("reduction " << reduction_name(r));
@@ -277,7 +279,7 @@ TEST_CASE("gradcheck: mse") {
     }
 }
 
-TEST_CASE("gradcheck: cross_entropy") {
+TEST_CASE("gradcheck: cross_entropy", "[autograd][gradcheck][cross_entropy]") {
     T logits = wave({4, 5}, 3.0);
     std::vector<int> labels{2, 0, 4, 1};
     for (Reduction r : all_reductions) {
@@ -288,7 +290,7 @@ TEST_CASE("gradcheck: cross_entropy") {
     expect_gradients_match([=](const Inputs& v) { return cross_entropy(v[0] + 500.0, labels); }, {logits});
 }
 
-TEST_CASE("gradcheck: gaussian_kl") {
+TEST_CASE("gradcheck: gaussian_kl", "[autograd][gradcheck][gaussian_kl]") {
     T mu = wave({3, 4}), logvar = wave({3, 4}, 2.0, 0.23, 0.4);
     for (Reduction r : all_reductions) {
         INFO("reduction " << reduction_name(r));
@@ -320,7 +322,7 @@ V nan_square(const V& x) {
 }
 }  // namespace
 
-TEST_CASE("gradcheck fails on a wrong gradient and names the element") {
+TEST_CASE("gradcheck fails on a wrong gradient and names the element", "[autograd][gradcheck]") {
     GradcheckResult result =
         gradcheck([](const Inputs& v) { return wrong_square(v[0]); }, {wave({2, 3}, 1.0, 0.37, 0.1, 2.0)});
     CHECK_FALSE(result.ok);
@@ -329,20 +331,20 @@ TEST_CASE("gradcheck fails on a wrong gradient and names the element") {
     CHECK_THAT(result.message, Catch::Contains("input 0 [2, 3] element 0"));
 }
 
-TEST_CASE("gradcheck fails on a NaN gradient") {
+TEST_CASE("gradcheck fails on a NaN gradient", "[autograd][gradcheck]") {
     GradcheckResult result = gradcheck([](const Inputs& v) { return nan_square(v[0]); }, {wave({2, 3})});
     CHECK_FALSE(result.ok);
     CHECK(std::isnan(result.max_abs_error));
 }
 
-TEST_CASE("gradcheck fails when only the second input's gradient is wrong") {
+TEST_CASE("gradcheck fails when only the second input's gradient is wrong", "[autograd][gradcheck]") {
     GradcheckResult result = gradcheck([](const Inputs& v) { return v[0] * wrong_square(v[1]); },
                                        {wave({2, 3}), wave({2, 3}, 1.0, 0.5, 0.2, 2.0)});
     CHECK_FALSE(result.ok);
     CHECK_THAT(result.message, Catch::Contains("input 1"));
 }
 
-TEST_CASE("gradcheck passes a correct custom op") {
+TEST_CASE("gradcheck passes a correct custom op", "[autograd][gradcheck]") {
     auto square_by_hand = [](const Inputs& v) { return v[0] * v[0]; };
     GradcheckResult result = gradcheck(square_by_hand, {wave({2, 3})});
     CHECK(result.ok);

@@ -127,7 +127,7 @@ std::string load_error(const std::string& bytes, const std::string& file_name = 
 
 // ---------------------------------------------------------------------------------------- layout
 
-TEST_CASE("save_safetensors writes the reference bytes for F32 and F64") {
+TEST_CASE("save_safetensors writes the reference bytes for F32 and F64", "[io][safetensors]") {
     // Expected bytes printed by tests/reference/safetensors_reference.py, whose serializer is checked
     // against the Rust crate's own test vector: sorted names, compact JSON, space padding to 8.
     SECTION("F32") {
@@ -156,7 +156,7 @@ TEST_CASE("save_safetensors writes the reference bytes for F32 and F64") {
     }
 }
 
-TEST_CASE("load_safetensors reads the Rust reference writer's test vector") {
+TEST_CASE("load_safetensors reads the Rust reference writer's test vector", "[io][safetensors]") {
     // safetensors/src/tensor.rs test_serialization_forced_alignement: no __metadata__, 7 pad spaces.
     const unsigned char rust[] = {
         72,  0,   0,   0,  0,  0,  0,  0,  123, 34,  97, 116, 116, 110, 48,  34,  58,  123, 34,  100, 116,
@@ -176,7 +176,8 @@ TEST_CASE("load_safetensors reads the Rust reference writer's test vector") {
 
 // ------------------------------------------------------------------------------------ round trips
 
-TEMPLATE_TEST_CASE("safetensors round trip keeps names, shapes, values and metadata", "", float, double) {
+TEMPLATE_TEST_CASE("safetensors round trip keeps names, shapes, values and metadata", "[io][safetensors][metadata]",
+                   float, double) {
     using T = TestType;
     io::NamedTensors<T> saved{
         {"fc1.weight", formula<T>({4, 3}, 0.37, 0.1)},
@@ -224,7 +225,7 @@ TEMPLATE_TEST_CASE("safetensors round trip keeps names, shapes, values and metad
     CHECK(header.tensors[0].dtype == (std::is_same_v<T, float> ? "F32" : "F64"));
 }
 
-TEST_CASE("a file of the other float dtype loads only when conversion is asked for") {
+TEST_CASE("a file of the other float dtype loads only when conversion is asked for", "[io][safetensors]") {
     const fs::path path = scratch("f64.safetensors");
     io::save_safetensors(path, linear_fixture<double>());
     try {
@@ -247,7 +248,7 @@ TEST_CASE("a file of the other float dtype loads only when conversion is asked f
 
 // ------------------------------------------------------------------------------- corrupt files
 
-TEST_CASE("every corrupt safetensors file is a clear aigc::Error") {
+TEST_CASE("every corrupt safetensors file is a clear aigc::Error", "[io][safetensors][errors]") {
     const fs::path valid_path = scratch("valid.safetensors");
     io::save_safetensors(valid_path, linear_fixture<float>(), epoch_metadata());
     const std::string valid = read_bytes(valid_path);  // 8 + 168 header + 32 data bytes
@@ -397,7 +398,8 @@ TEST_CASE("every corrupt safetensors file is a clear aigc::Error") {
 
 // ----------------------------------------------------------------------------- atomic writes
 
-TEST_CASE("a failed save leaves the previous checkpoint intact and no temporary file") {
+TEST_CASE("a failed save leaves the previous checkpoint intact and no temporary file",
+          "[io][safetensors][atomic_file]") {
     const fs::path folder = scratch("atomic");
     fs::create_directories(folder);
     const fs::path path = folder / "model.safetensors";
@@ -455,7 +457,7 @@ TEST_CASE("a failed save leaves the previous checkpoint intact and no temporary 
     CHECK(io::load_safetensors<float>(path).size() == 2);
 }
 
-TEST_CASE("saving into a folder that cannot take the file is an error") {
+TEST_CASE("saving into a folder that cannot take the file is an error", "[io][safetensors][atomic_file][errors]") {
     const fs::path not_a_folder = scratch("plain_file");
     write_bytes(not_a_folder, "x");
     CHECK_THROWS_WITH(io::save_safetensors(not_a_folder / "model.safetensors", linear_fixture<float>()),
@@ -480,7 +482,7 @@ TEST_CASE("saving into a folder that cannot take the file is an error") {
 
 // -------------------------------------------------------------- checkpoints of another model
 
-TEST_CASE("load_into copies matching tensors in place and lists every mismatch at once") {
+TEST_CASE("load_into copies matching tensors in place and lists every mismatch at once", "[io][safetensors]") {
     const fs::path path = scratch("checkpoint.safetensors");
     io::save_safetensors(path, io::NamedTensors<float>{{"0.weight", formula<float>({4, 3}, 0.3, 0.2)},
                                                        {"0.bias", formula<float>({4}, 0.5, 0.1)},
@@ -534,7 +536,7 @@ TEST_CASE("load_into copies matching tensors in place and lists every mismatch a
     }
 }
 
-TEST_CASE("a training checkpoint combines prefixed state and metadata counters") {
+TEST_CASE("a training checkpoint combines prefixed state and metadata counters", "[io][safetensors][metadata]") {
     io::NamedTensors<float> generator{{"0.weight", formula<float>({2, 2}, 0.1, 0.0)}};
     io::NamedTensors<float> optimizer{{"step", Tensor<float>::scalar(500.f)},
                                       {"0.weight.exp_avg", formula<float>({2, 2}, 0.2, 0.0)}};
@@ -565,7 +567,7 @@ TEST_CASE("a training checkpoint combines prefixed state and metadata counters")
 
 // ------------------------------------------------------------------------------------ PNG grids
 
-TEST_CASE("image grids lay out samples like torchvision and write a valid PNG") {
+TEST_CASE("image grids lay out samples like torchvision and write a valid PNG", "[io][png]") {
     // 5 images of 3x2, values -1 .. 1: image k pixel j = (k * 6 + j) / 14.5 - 1.
     std::vector<float> values(30);
     for (int i = 0; i < 30; ++i) values[i] = float(i) / 14.5f - 1.f;
@@ -622,7 +624,7 @@ TEST_CASE("image grids lay out samples like torchvision and write a valid PNG") 
     STBIW_FREE(own);
 }
 
-TEST_CASE("image grids of MNIST-sized samples in [0, 1] and bad input") {
+TEST_CASE("image grids of MNIST-sized samples in [0, 1] and bad input", "[io][png]") {
     const auto batch = formula<float>({10, 784}, 0.013, 0.0);  // sin in [-1, 1]: clamped below 0
     const io::GrayImage grid = io::make_image_grid(batch, {.columns = 4, .range = io::PixelRange::zero_to_one});
     CHECK(grid.width == 4 * 30 + 2);
@@ -645,7 +647,7 @@ TEST_CASE("image grids of MNIST-sized samples in [0, 1] and bad input") {
 
 // ---------------------------------------------------------------------------------- SVG, CSV
 
-TEST_CASE("the loss plot is an SVG with every series, axes, ticks and a legend") {
+TEST_CASE("the loss plot is an SVG with every series, axes, ticks and a legend", "[io][plot]") {
     io::LossCurves curves;
     for (int step = 0; step <= 100; ++step) {
         curves.add("d_loss", step, 1.4 - 0.005 * step);
@@ -683,7 +685,7 @@ TEST_CASE("the loss plot is an SVG with every series, axes, ticks and a legend")
     CHECK(read_bytes(path) == io::render_svg_plot(curves.series()));
 }
 
-TEST_CASE("the metrics CSV has a header, one flushed row per call, and appends on resume") {
+TEST_CASE("the metrics CSV has a header, one flushed row per call, and appends on resume", "[io][csv]") {
     const fs::path path = scratch("metrics.csv");
     {
         io::CsvWriter csv(path, {"epoch", "loss", "note"});
@@ -709,7 +711,7 @@ TEST_CASE("the metrics CSV has a header, one flushed row per call, and appends o
 
 // ------------------------------------------------------------------------------------- progress
 
-TEST_CASE("the progress line shows epoch, steps, losses, throughput and ETA") {
+TEST_CASE("the progress line shows epoch, steps, losses, throughput and ETA", "[io][progress]") {
     io::ProgressOptions options{.epoch = 3, .epochs = 10, .steps = 100, .bar_width = 10};
     const std::string line = io::format_progress_line(options, 25, 1600, 10.0, {{"d_loss", 0.69314}, {"g_loss", 1.5}});
     CHECK(line == "epoch 3/10 [##........]  25/100  d_loss 0.6931  g_loss 1.5000  160 samples/s  ETA 0:30");
@@ -718,7 +720,7 @@ TEST_CASE("the progress line shows epoch, steps, losses, throughput and ETA") {
     CHECK_THAT(io::format_progress_line(options, 0, 0, 0.0, {}), Contains("ETA --:--"));
 }
 
-TEST_CASE("the progress bar is off when the stream is not a terminal and throttles its redraws") {
+TEST_CASE("the progress bar is off when the stream is not a terminal and throttles its redraws", "[io][progress]") {
     std::FILE* file = std::tmpfile();
     REQUIRE(file != nullptr);
     {

@@ -112,7 +112,8 @@ RegressionResult train_regression(const Grid& grid, std::uint64_t seed, int step
 
 }  // namespace
 
-TEST_CASE("a 2-8-1 MLP learns XOR to 100% accuracy and BCE < 0.05 within 300 Adam steps", "[learning]") {
+TEST_CASE("a 2-8-1 MLP learns XOR to 100% accuracy and BCE < 0.05 within 300 Adam steps",
+          "[learning][adam][bce_with_logits]") {
     XorResult first = train_xor(7, 300);
     INFO("final loss " << first.loss << ", logits " << first.logits[0] << " " << first.logits[1] << " "
                        << first.logits[2] << " " << first.logits[3]);
@@ -130,7 +131,8 @@ TEST_CASE("a 2-8-1 MLP learns XOR to 100% accuracy and BCE < 0.05 within 300 Ada
     CHECK(again.loss == first.loss);
 }
 
-TEST_CASE("a 2-32-32-1 MLP fits y = sin(x1) + x2^2 on a grid to MSE < 5e-4 within 800 Adam steps", "[learning]") {
+TEST_CASE("a 2-32-32-1 MLP fits y = sin(x1) + x2^2 on a grid to MSE < 5e-4 within 800 Adam steps",
+          "[learning][adam][mse][lr_scheduler]") {
     Grid grid = regression_grid();
     RegressionResult r = train_regression(grid, 11, 800);
     INFO("target variance " << grid.target_variance << ", MSE " << r.initial_mse << " -> " << r.final_mse);

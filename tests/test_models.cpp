@@ -230,7 +230,7 @@ TEST_CASE("the classifier learns a separable, non-linear task and its features f
 }
 
 TEST_CASE("frechet_distance: 0 for identical sets, |dmu|^2 for a shift, tr(S)(1 - r)^2 for a scaling",
-          "[models][metrics]") {
+          "[models][metrics][frechet_distance]") {
     // A correlated, non-isotropic feature set [500, 6].
     Generator gen(10);
     Tn base = Tn::normal({500, 6}, gen);
@@ -282,7 +282,7 @@ TEST_CASE("frechet_distance: 0 for identical sets, |dmu|^2 for a shift, tr(S)(1 
 }
 
 TEST_CASE("inception_score: the number of classes for confident, uniform classes, 1 for identical rows",
-          "[models][metrics]") {
+          "[models][metrics][inception_score]") {
     // 40 one-hot rows cycling through 10 classes: KL(p(y|x) || p(y)) = log 10 for every row.
     std::vector<float> one_hot(40 * 10, 0.0f);
     for (int i = 0; i < 40; ++i) one_hot[10 * i + i % 10] = 1.0f;
@@ -302,7 +302,8 @@ TEST_CASE("inception_score: the number of classes for confident, uniform classes
     CHECK_THROWS_WITH(models::inception_score(Tn::zeros({10})), Contains("inception_score: expected probabilities"));
 }
 
-TEST_CASE("GAN, classifier and VAE states carry PyTorch's names and shapes", "[models][names]") {
+TEST_CASE("GAN, classifier and VAE states carry PyTorch's names and shapes",
+          "[models][names][gan][classifier][vae][state_dict]") {
     Generator gen(1);
     // Lists printed by tests/reference/models_reference.py from torch.nn.Sequential and examples/vae.
     const NameShapes generator = {{"0.weight", {256, 100}}, {"0.bias", {256}},   {"2.weight", {512, 256}},
@@ -355,7 +356,7 @@ TEST_CASE("GAN, classifier and VAE states carry PyTorch's names and shapes", "[m
                                                  "fc4.weight", "fc4.bias"});
 }
 
-TEST_CASE("models reject input of the wrong shape with the expected and given shapes", "[models][errors]") {
+TEST_CASE("models reject input of the wrong shape with the expected and given shapes", "[models][errors][gan][vae]") {
     Generator gen(2);
     models::Gan<float> gan({.latent = 4, .image = 2, .generator_hidden = {8}, .discriminator_hidden = {8}}, gen);
     CHECK_THROWS_WITH(gan.train_step(Tn::zeros({5, 3}), gen),

@@ -155,7 +155,8 @@ TEST_CASE("Linear initialises like PyTorch: U(-1/sqrt(in), 1/sqrt(in)), weight [
                       Contains("input has 783 features, weight expects 784"));
 }
 
-TEST_CASE("ReLU, LeakyReLU, Tanh and Sigmoid match PyTorch values and gradients", "[nn][activation]") {
+TEST_CASE("ReLU, LeakyReLU, Tanh and Sigmoid match PyTorch values and gradients",
+          "[nn][activation][relu][leaky_relu][tanh][sigmoid]") {
     struct Case {
         const char* name;
         std::shared_ptr<nn::Module<double>> module;
@@ -276,7 +277,8 @@ TEST_CASE("SpectralNorm drives sigma towards the largest singular value", "[nn][
     CHECK(w[4] == Approx(2.0 / 3.0).epsilon(1e-9));
 }
 
-TEST_CASE("gradcheck through BatchNorm1d, SpectralNorm and Linear", "[nn][gradcheck]") {
+TEST_CASE("gradcheck through BatchNorm1d, SpectralNorm and Linear",
+          "[nn][gradcheck][batchnorm][spectral_norm][linear][sequential]") {
     Generator gen(11);
     auto x = Tensor<double>::normal({4, 3}, gen);
     auto weight = Tensor<double>::normal({3}, gen, 1.0, 0.3), bias = Tensor<double>::normal({3}, gen);
@@ -349,7 +351,7 @@ TEST_CASE("Dropout is the identity in eval and drops a fraction p, scaled by 1/(
     CHECK_THROWS_WITH(nn::Dropout<float>(-0.1, gen), Contains("given -0.1"));
 }
 
-TEST_CASE("train() and eval() reach every nested module", "[nn][module]") {
+TEST_CASE("train() and eval() reach every nested module", "[nn][module][sequential]") {
     Generator gen(2);
     auto inner = std::make_shared<nn::Sequential<float>>(std::make_shared<nn::BatchNorm1d<float>>(4),
                                                          std::make_shared<nn::Dropout<float>>(0.5, gen));
@@ -374,7 +376,7 @@ TEST_CASE("train() and eval() reach every nested module", "[nn][module]") {
 }
 
 TEST_CASE("state_dict and load_state_dict round trip, and bad states are rejected with every problem named",
-          "[nn][module]") {
+          "[nn][module][sequential][state_dict]") {
     auto build = [](std::uint64_t seed, Generator& gen) {
         gen = Generator(seed);
         return nn::Sequential(std::make_shared<nn::Linear<double>>(4, 3, gen),
@@ -447,7 +449,7 @@ TEST_CASE("state_dict and load_state_dict round trip, and bad states are rejecte
     }
 }
 
-TEST_CASE("zero_grad clears every parameter's gradient", "[nn][module]") {
+TEST_CASE("zero_grad clears every parameter's gradient", "[nn][module][zero_grad]") {
     Generator gen(4);
     nn::Sequential net(std::make_shared<nn::Linear<double>>(3, 4, gen), std::make_shared<nn::BatchNorm1d<double>>(4),
                        std::make_shared<nn::Linear<double>>(4, 1, gen));
@@ -466,7 +468,8 @@ TEST_CASE("zero_grad clears every parameter's gradient", "[nn][module]") {
     }
 }
 
-TEST_CASE("module names follow PyTorch's rules, and a shared layer is one set of parameters", "[nn][module]") {
+TEST_CASE("module names follow PyTorch's rules, and a shared layer is one set of parameters",
+          "[nn][module][sequential]") {
     Registrar r;
     r.add_parameter("w");
     CHECK_THROWS_WITH(r.add_buffer("w"), Contains("register_buffer: name 'w' is already registered"));
@@ -488,7 +491,8 @@ TEST_CASE("module names follow PyTorch's rules, and a shared layer is one set of
     CHECK_THROWS_WITH(tied[3], Contains("Sequential: index 3 is out of range for 3 layers"));
 }
 
-TEST_CASE("the seed GAN's generator and discriminator have PyTorch's parameter names and counts", "[nn][gan]") {
+TEST_CASE("the seed GAN's generator and discriminator have PyTorch's parameter names and counts",
+          "[nn][gan][sequential]") {
     Generator gen(2024);
     auto lrelu = [] { return std::make_shared<nn::LeakyReLU<float>>(0.2); };
     auto linear = [&](index_t in, index_t out) { return std::make_shared<nn::Linear<float>>(in, out, gen); };

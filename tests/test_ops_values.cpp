@@ -61,7 +61,7 @@ void expect_reductions(Loss loss, const std::vector<float>& none, const std::vec
 
 }  // namespace
 
-TEST_CASE("bce matches PyTorch, including the clamp at p = 0 and p = 1") {
+TEST_CASE("bce matches PyTorch, including the clamp at p = 0 and p = 1", "[autograd][bce]") {
     const std::vector<float> bce_none = {
         100.0f, 100.0f, 0.0f, -0.0f, 0.526134551f, 0.105360545f, 18.420681f, 0.693147182f
     };
@@ -78,7 +78,7 @@ TEST_CASE("bce matches PyTorch, including the clamp at p = 0 and p = 1") {
     expect_values(p.grad().to_vector(), bce_mean_grad);
 }
 
-TEST_CASE("bce_with_logits matches PyTorch and stays finite at |x| = 100") {
+TEST_CASE("bce_with_logits matches PyTorch and stays finite at |x| = 100", "[autograd][bce_with_logits]") {
     const std::vector<float> bwl_none = {
         100.0f, 0.0f, 0.0f, 100.0f, 20.0f, 20.0f, 0.651413381f, 0.693147182f, 1.10318613f, 1.54858732f
     };
@@ -96,7 +96,7 @@ TEST_CASE("bce_with_logits matches PyTorch and stays finite at |x| = 100") {
     expect_values(x.grad().to_vector(), bwl_mean_grad);
 }
 
-TEST_CASE("cross_entropy matches PyTorch, including logits around 1000") {
+TEST_CASE("cross_entropy matches PyTorch, including logits around 1000", "[autograd][cross_entropy]") {
     const std::vector<float> ce_none = {1.70214736f, 0.635157108f, 1.66355181f, 3.51682782f};
     const std::vector<float> ce_mean = {1.879421f};
     const std::vector<float> ce_sum = {7.51768398f};
@@ -114,7 +114,7 @@ TEST_CASE("cross_entropy matches PyTorch, including logits around 1000") {
     expect_values(logits.grad().to_vector(), ce_mean_grad);
 }
 
-TEST_CASE("gaussian_kl matches PyTorch's -1/2 (1 + logvar - mu^2 - exp(logvar))") {
+TEST_CASE("gaussian_kl matches PyTorch's -1/2 (1 + logvar - mu^2 - exp(logvar))", "[autograd][gaussian_kl]") {
     const std::vector<float> kl_none = {
         0.205033004f, 0.637814522f, 1.29567361f, 1.99605525f, 2.501688f, 2.62462974f, 2.32676864f, 1.74590862f,
         1.11904359f, 0.653757691f, 0.43520999f, 0.417767018f
@@ -137,7 +137,7 @@ TEST_CASE("gaussian_kl matches PyTorch's -1/2 (1 + logvar - mu^2 - exp(logvar))"
     expect_values(logvar.grad().to_vector(), kl_sum_grad_logvar);
 }
 
-TEST_CASE("softplus and sigmoid match PyTorch at |x| up to 100") {
+TEST_CASE("softplus and sigmoid match PyTorch at |x| up to 100", "[autograd][softplus][sigmoid]") {
     const std::vector<float> softplus_values = {
         3.78350585e-44f, 1.92874989e-22f, 2.06115369e-09f, 0.048587352f, 0.474076986f, 0.693147182f, 0.974076986f,
         3.04858732f, 20.0f, 25.0f, 50.0f, 100.0f
@@ -158,7 +158,7 @@ TEST_CASE("softplus and sigmoid match PyTorch at |x| up to 100") {
     expect_values(x.grad().to_vector(), softplus_grad);
 }
 
-TEST_CASE("mse matches PyTorch") {
+TEST_CASE("mse matches PyTorch", "[autograd][mse]") {
     const std::vector<float> mse_none = {
         0.160133287f, 0.000198669266f, 0.225142613f, 0.810445368f, 1.45933902f, 1.76765418f, 1.50608778f,
         0.818350792f, 0.166728437f, 0.0320509523f, 0.568047106f, 1.46606767f, 2.14699531f, 2.15746808f, 1.48873889f
@@ -177,7 +177,7 @@ TEST_CASE("mse matches PyTorch") {
     expect_values(prediction.grad().to_vector(), mse_mean_grad);
 }
 
-TEST_CASE("linear and its gradients match PyTorch") {
+TEST_CASE("linear and its gradients match PyTorch", "[autograd][linear]") {
     const std::vector<float> linear_values = {
         0.949778557f, 0.862361491f, 1.03926647f, 1.30433989f, -0.579448879f, -0.98955965f
     };

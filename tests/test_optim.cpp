@@ -178,7 +178,8 @@ const T* grad_data(const Var<T>& p) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("optimizer trajectories equal PyTorch's for 5 steps", "[optim]", float, double) {
+TEMPLATE_TEST_CASE("optimizer trajectories equal PyTorch's for 5 steps", "[optim][sgd][adam][adamw][rmsprop]",
+                   float, double) {
     using T = TestType;
     for (const auto& reference : pytorch_trajectories) {
         INFO(reference.name);
@@ -198,7 +199,7 @@ TEMPLATE_TEST_CASE("optimizer trajectories equal PyTorch's for 5 steps", "[optim
     }
 }
 
-TEST_CASE("optimizer state names and per-parameter step counts follow PyTorch", "[optim][state]") {
+TEST_CASE("optimizer state names and per-parameter step counts follow PyTorch", "[optim][state][adam][sgd][rmsprop]") {
     Problem<double> problem;
     optim::Adam<double> opt(problem.params(), {.lr = 0.05});
     for (int step = 1; step <= 5; ++step) problem.run_step(opt, step);
@@ -228,7 +229,8 @@ TEST_CASE("optimizer state names and per-parameter step counts follow PyTorch", 
                                             "1.step", "1.square_avg", "1.momentum_buffer", "1.grad_avg"});
 }
 
-TEMPLATE_TEST_CASE("state()/load_state() resume a run identically", "[optim][state]", float, double) {
+TEMPLATE_TEST_CASE("state()/load_state() resume a run identically", "[optim][state][sgd][adam][adamw][rmsprop]",
+                   float, double) {
     using T = TestType;
     for (const char* name : {"sgd_momentum_dampening", "sgd_nesterov", "adam", "adamw", "rmsprop_centered_momentum"}) {
         INFO(name);
@@ -261,7 +263,7 @@ TEMPLATE_TEST_CASE("state()/load_state() resume a run identically", "[optim][sta
     }
 }
 
-TEST_CASE("load_state names missing, unexpected and mismatched entries and changes nothing", "[optim][state]") {
+TEST_CASE("load_state names missing, unexpected and mismatched entries and changes nothing", "[optim][state][adam]") {
     Problem<double> problem;
     optim::Adam<double> opt(problem.params());
     for (int step = 1; step <= 3; ++step) problem.run_step(opt, step);
@@ -308,7 +310,7 @@ TEST_CASE("load_state names missing, unexpected and mismatched entries and chang
     CHECK(opt.step_count() == 3);
 }
 
-TEST_CASE("zero_grad zero-fills gradient buffers in place", "[optim]") {
+TEST_CASE("zero_grad zero-fills gradient buffers in place", "[optim][zero_grad]") {
     Problem<float> problem;
     optim::SGD<float> opt(problem.params(), {.lr = 0.1});
     problem.loss(1).backward();
@@ -320,7 +322,7 @@ TEST_CASE("zero_grad zero-fills gradient buffers in place", "[optim]") {
     CHECK_FALSE(problem.L.has_grad());  // never reached: stays undefined (PyTorch's None)
 }
 
-TEST_CASE("step follows replaced or removed gradient buffers", "[optim]") {
+TEST_CASE("step follows replaced or removed gradient buffers", "[optim][sgd]") {
     Problem<double> problem;
     optim::SGD<double> opt(problem.params(), {.lr = 0.5});
     problem.run_step(opt, 1);
@@ -336,7 +338,8 @@ TEST_CASE("step follows replaced or removed gradient buffers", "[optim]") {
     CHECK(problem.b.value().to_vector() == b_before);
 }
 
-TEST_CASE("optimizer options default to PyTorch's and validate their values", "[optim][validation]") {
+TEST_CASE("optimizer options default to PyTorch's and validate their values",
+          "[optim][validation][sgd][adam][adamw][rmsprop]") {
     Problem<double> problem;
     auto params = problem.params();
 
@@ -436,7 +439,7 @@ std::vector<double> gradients(const std::vector<Var<T>>& params) {
 }
 }  // namespace
 
-TEMPLATE_TEST_CASE("clip_grad_norm and clip_grad_value equal PyTorch's", "[optim][clip]", float, double) {
+TEMPLATE_TEST_CASE("clip_grad_norm and clip_grad_value equal PyTorch's", "[optim][clip][clip_grad]", float, double) {
     using T = TestType;
     for (const auto& reference : pytorch_clip_grad_norm) {
         INFO("max_norm " << reference.max_norm << ", norm_type " << reference.norm_type);
@@ -451,7 +454,7 @@ TEMPLATE_TEST_CASE("clip_grad_norm and clip_grad_value equal PyTorch's", "[optim
     check_values<T>(gradients(params), pytorch_clip_grad_value_0_8);
 }
 
-TEST_CASE("gradient clipping validates its arguments", "[optim][clip][validation]") {
+TEST_CASE("gradient clipping validates its arguments", "[optim][clip][validation][clip_grad]") {
     auto params = parameters_with_grads<double>();
     CHECK_THROWS_WITH(optim::clip_grad_norm(params, -1.0), "clip_grad_norm: max_norm must be >= 0, given -1");
     CHECK_THROWS_WITH(optim::clip_grad_norm(params, 1.0, 0.0),

@@ -86,7 +86,8 @@ examples::CommonOptions options(const fs::path& out, int epochs, std::int64_t ma
 
 }  // namespace
 
-TEST_CASE("same seed and thread count: byte-identical checkpoints after N steps", "[reproducibility]") {
+TEST_CASE("same seed and thread count: byte-identical checkpoints after N steps",
+          "[reproducibility][gan][vae][checkpoint]") {
     const data::Mnist set = synthetic_set(100);  // batches of 8: 12 (GAN, drop_last) or 13 (VAE) per epoch
     for (Model model : {Model::gan, Model::vae}) {
         for (int threads : {1, 2}) {
@@ -104,7 +105,8 @@ TEST_CASE("same seed and thread count: byte-identical checkpoints after N steps"
     }
 }
 
-TEST_CASE("a run stopped by max-steps and resumed, repeatedly, ends byte-identical to the uninterrupted run", "[reproducibility]") {
+TEST_CASE("a run stopped by max-steps and resumed, repeatedly, ends byte-identical to the uninterrupted run",
+          "[reproducibility][gan][vae][checkpoint]") {
     const data::Mnist set = synthetic_set(100);
     ThreadCount count(2);
     for (Model model : {Model::gan, Model::vae}) {
@@ -129,7 +131,8 @@ TEST_CASE("a run stopped by max-steps and resumed, repeatedly, ends byte-identic
     }
 }
 
-TEST_CASE("resuming a finished run trains nothing more and keeps the checkpoint", "[reproducibility]") {
+TEST_CASE("resuming a finished run trains nothing more and keeps the checkpoint",
+          "[reproducibility][gan][checkpoint]") {
     const data::Mnist set = synthetic_set(100);
     TempDir run("repro-finished");
     train(Model::gan, set, options(run.path, 1, 0, false));

@@ -56,7 +56,7 @@ void check_gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k) {
 
 // ---- Shape ---------------------------------------------------------------------------------
 
-TEST_CASE("Shape: numel, rows/cols view and printing") {
+TEST_CASE("Shape: numel, rows/cols view and printing", "[tensor][shape]") {
     Shape scalar;
     CHECK(scalar.rank() == 0);
     CHECK(scalar.numel() == 1);
@@ -93,7 +93,7 @@ TEST_CASE("Shape: numel, rows/cols view and printing") {
     CHECK_FALSE(Shape{6} == Shape{6, 1});
 }
 
-TEST_CASE("Shape: rank limit, negative dimensions and bad axes are rejected") {
+TEST_CASE("Shape: rank limit, negative dimensions and bad axes are rejected", "[tensor][shape]") {
     CHECK_NOTHROW(Shape{1, 2, 3, 4});
     CHECK_THROWS_WITH((Shape{1, 2, 3, 4, 5}), Catch::Contains("Shape: rank 5 exceeds the maximum of 4"));
     std::vector<int> five{1, 2, 3, 4, 5};
@@ -109,7 +109,7 @@ TEST_CASE("Shape: rank limit, negative dimensions and bad axes are rejected") {
 
 // ---- Tensor --------------------------------------------------------------------------------
 
-TEST_CASE("Tensor factories") {
+TEST_CASE("Tensor factories", "[tensor]") {
     Tensor<float> undefined;
     CHECK_FALSE(undefined.defined());
 
@@ -134,20 +134,20 @@ TEST_CASE("Tensor factories") {
     CHECK(nothing.to_vector().empty());
 }
 
-TEST_CASE("Tensor storage is 64-byte aligned") {
+TEST_CASE("Tensor storage is 64-byte aligned", "[tensor][allocator]") {
     for (index_t n : {1, 3, 17, 1000}) {
         auto t = Tensor<float>::zeros({n});
         CHECK(reinterpret_cast<std::uintptr_t>(t.data()) % 64 == 0);
     }
 }
 
-TEST_CASE("Tensor::from_vector rejects a size mismatch") {
+TEST_CASE("Tensor::from_vector rejects a size mismatch", "[tensor]") {
     CHECK_THROWS_WITH(Tensor<float>::from_vector({2, 3}, {1, 2, 3, 4, 5}),
                       Catch::Contains("Tensor::from_vector: shape [2, 3] needs 6 values, got 5"));
     CHECK_THROWS_AS(Tensor<float>::from_vector({2}, std::vector<float>(3, 0.0f)), Error);
 }
 
-TEST_CASE("reshape shares storage, clone does not") {
+TEST_CASE("reshape shares storage, clone does not", "[tensor][reshape]") {
     auto t = Tensor<float>::from_vector({2, 3}, {1, 2, 3, 4, 5, 6});
     auto view = t.reshape({3, 2});
     CHECK(view.shape() == Shape{3, 2});
@@ -165,7 +165,7 @@ TEST_CASE("reshape shares storage, clone does not") {
     CHECK_THROWS_WITH(t.reshape({4}), Catch::Contains("reshape: cannot view [2, 3] (6 elements) as [4] (4 elements)"));
 }
 
-TEST_CASE("copy_from and fill write in place, visible through views") {
+TEST_CASE("copy_from and fill write in place, visible through views", "[tensor][fill]") {
     auto t = Tensor<float>::zeros({2, 2});
     auto view = t.reshape({4});
     t.copy_from(Tensor<float>::from_vector({2, 2}, {1, 2, 3, 4}));
@@ -176,7 +176,7 @@ TEST_CASE("copy_from and fill write in place, visible through views") {
                       Catch::Contains("copy_from: expected shape [2, 2], given [4]"));
 }
 
-TEST_CASE("to_vector and item") {
+TEST_CASE("to_vector and item", "[tensor]") {
     auto t = Tensor<double>::from_vector({1, 1}, {2.5});
     CHECK(t.item() == 2.5);
     CHECK(t.to_vector() == std::vector<double>{2.5});
@@ -188,7 +188,7 @@ TEST_CASE("to_vector and item") {
 
 // ---- Kernels<Cpu> ----------------------------------------------------------------------------
 
-TEST_CASE("gemm matches a triple loop for every transpose combination and awkward sizes") {
+TEST_CASE("gemm matches a triple loop for every transpose combination and awkward sizes", "[kernels][gemm]") {
     const index_t sizes[] = {1, 7, 17, 64, 100};
     for (bool trans_a : {false, true})
         for (bool trans_b : {false, true})
@@ -197,7 +197,7 @@ TEST_CASE("gemm matches a triple loop for every transpose combination and awkwar
                     for (index_t k : sizes) check_gemm(trans_a, trans_b, m, n, k);
 }
 
-TEST_CASE("gemm in float, with beta 0 ignoring garbage in C and beta 1 accumulating") {
+TEST_CASE("gemm in float, with beta 0 ignoring garbage in C and beta 1 accumulating", "[kernels][gemm]") {
     index_t m = 17, n = 7, k = 64;
     auto ad = wave(m * k), bd = wave(k * n, 0.53, 0.7);
     std::vector<float> a(ad.begin(), ad.end()), b(bd.begin(), bd.end());
@@ -238,12 +238,12 @@ static void check_float_gemm_against_double_loop() {
                     }
 }
 
-TEST_CASE("float gemm matches a double triple loop across every blocking edge", "[tensor][gemm]") {
+TEST_CASE("float gemm matches a double triple loop across every blocking edge", "[kernels][gemm]") {
     check_float_gemm_against_double_loop();
 }
 
 #if defined(AIGC_HAVE_AVX2_GEMM)
-TEST_CASE("the AVX-512 and AVX2 GEMM kernels give bit-identical results") {
+TEST_CASE("the AVX-512 and AVX2 GEMM kernels give bit-identical results", "[kernels][gemm]") {
     if (!detail::avx512::supported() || !detail::avx2::supported()) {
         WARN("this CPU lacks AVX-512 or AVX2: only one kernel exists here, nothing to compare");
         return;
@@ -268,7 +268,7 @@ TEST_CASE("the AVX-512 and AVX2 GEMM kernels give bit-identical results") {
 }
 
 // CPUs without AVX2/FMA run the plain-loop fallback (gemm_reference.hpp): same sizes, same bound.
-TEST_CASE("the float gemm fallback for CPUs without AVX2 matches a double triple loop", "[tensor][gemm]") {
+TEST_CASE("the float gemm fallback for CPUs without AVX2 matches a double triple loop", "[kernels][gemm]") {
     bool& avx2 = detail::avx2::enabled();
     const bool saved = avx2;
     avx2 = false;
@@ -277,7 +277,7 @@ TEST_CASE("the float gemm fallback for CPUs without AVX2 matches a double triple
 }
 #endif
 
-TEST_CASE("gemm with an empty inner dimension scales C by beta") {
+TEST_CASE("gemm with an empty inner dimension scales C by beta", "[kernels][gemm]") {
     std::vector<double> c{1, 2, 3, 4};
     const double* no_data = nullptr;  // A [2, 0] and B [0, 2] have no elements
     K::gemm(false, false, 2, 2, 0, 1.0, no_data, no_data, 3.0, c.data());
@@ -286,7 +286,7 @@ TEST_CASE("gemm with an empty inner dimension scales C by beta") {
     CHECK(c == std::vector<double>{0, 0, 0, 0});
 }
 
-TEST_CASE("row, column and full reductions match loops, with and without accumulation") {
+TEST_CASE("row, column and full reductions match loops, with and without accumulation", "[kernels][reduce]") {
     for (std::size_t rows : {1, 7, 100})
         for (std::size_t cols : {1, 17, 64}) {
             INFO(rows << " x " << cols);
@@ -330,7 +330,7 @@ TEST_CASE("row, column and full reductions match loops, with and without accumul
         }
 }
 
-TEST_CASE("reductions of empty matrices give zeros") {
+TEST_CASE("reductions of empty matrices give zeros", "[kernels][reduce]") {
     std::vector<double> y{9, 9};
     K::sum_rows(2, 0, static_cast<const double*>(nullptr), y.data(), false);
     CHECK(y == std::vector<double>{0, 0});
@@ -341,7 +341,7 @@ TEST_CASE("reductions of empty matrices give zeros") {
     CHECK(total == 0.0);
 }
 
-TEST_CASE("transform broadcasts full, row, column and scalar operands") {
+TEST_CASE("transform broadcasts full, row, column and scalar operands", "[kernels][transform][broadcast]") {
     const index_t rows = 3, cols = 4;
     auto a = wave(rows * cols);
     std::vector<double> row{10, 20, 30, 40}, col{100, 200, 300};
@@ -376,7 +376,7 @@ TEST_CASE("transform broadcasts full, row, column and scalar operands") {
     for (std::size_t k = 0; k < z.size(); ++k) CHECK(z[k] == a[k] * a[k]);
 }
 
-TEST_CASE("copy_block copies and accumulates column blocks between pitches") {
+TEST_CASE("copy_block copies and accumulates column blocks between pitches", "[kernels][copy]") {
     // src [2, 5], take columns [1, 4) into dst [2, 6] at column 2.
     std::vector<double> src{0, 1, 2, 3, 4, 10, 11, 12, 13, 14};
     std::vector<double> dst(12, 0.0);

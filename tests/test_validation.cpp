@@ -32,7 +32,7 @@ data::Mnist tiny_set(index_t n) {
 
 }  // namespace
 
-TEST_CASE("Linear: sizes must be positive, inputs must be [batch, in]", "[validation][nn]") {
+TEST_CASE("Linear: sizes must be positive, inputs must be [batch, in]", "[validation][nn][linear]") {
     Generator gen(1);
     CHECK_THROWS_WITH(nn::Linear<float>(0, 4, gen),
                       Contains("Linear: in_features and out_features must be positive, given 0 and 4"));
@@ -46,7 +46,7 @@ TEST_CASE("Linear: sizes must be positive, inputs must be [batch, in]", "[valida
     CHECK(layer(input({0, 4})).shape() == Shape{0, 2});
 }
 
-TEST_CASE("BatchNorm1d: sizes, eps, momentum, feature count and batch size", "[validation][nn]") {
+TEST_CASE("BatchNorm1d: sizes, eps, momentum, feature count and batch size", "[validation][nn][batchnorm]") {
     CHECK_THROWS_WITH(nn::BatchNorm1d<float>(0), Contains("BatchNorm1d: num_features must be positive, given 0"));
     CHECK_THROWS_WITH(nn::BatchNorm1d<float>(-3), Contains("BatchNorm1d: num_features must be positive, given -3"));
     CHECK_THROWS_WITH(nn::BatchNorm1d<float>(4, -1e-5), Contains("BatchNorm1d: eps must be non-negative, given -1e-05"));
@@ -63,7 +63,7 @@ TEST_CASE("BatchNorm1d: sizes, eps, momentum, feature count and batch size", "[v
     CHECK(norm(input({1, 4})).shape() == Shape{1, 4});
 }
 
-TEST_CASE("SpectralNorm: wrapped layer, iterations, eps and input shape", "[validation][nn]") {
+TEST_CASE("SpectralNorm: wrapped layer, iterations, eps and input shape", "[validation][nn][spectral_norm]") {
     Generator gen(2);
     CHECK_THROWS_WITH(nn::SpectralNorm<float>(nullptr, gen), Contains("SpectralNorm: the wrapped Linear is null"));
     auto linear = std::make_shared<nn::Linear<float>>(4, 3, gen);
@@ -79,7 +79,7 @@ TEST_CASE("SpectralNorm: wrapped layer, iterations, eps and input shape", "[vali
                       Contains("spectral_normalized: u and v must be [3] and [4] for weight [3, 4], given [3] and [2]"));
 }
 
-TEST_CASE("Sequential: a broken chain names the layer index and type", "[validation][nn]") {
+TEST_CASE("Sequential: a broken chain names the layer index and type", "[validation][nn][sequential]") {
     Generator gen(3);
     nn::Sequential<float> chain(std::make_shared<nn::Linear<float>>(4, 8, gen),
                                 std::make_shared<nn::LeakyReLU<float>>(0.2),
@@ -99,14 +99,15 @@ TEST_CASE("Sequential: a broken chain names the layer index and type", "[validat
     CHECK_THROWS_WITH(chain[-1], Contains("Sequential: index -1 is out of range for 3 layers"));
 }
 
-TEST_CASE("Dropout: the probability must be in [0, 1]", "[validation][nn]") {
+TEST_CASE("Dropout: the probability must be in [0, 1]", "[validation][nn][dropout]") {
     Generator gen(4);
     CHECK_THROWS_WITH(nn::Dropout<float>(1.5, gen), Contains("Dropout: probability must be in [0, 1], given 1.5"));
     CHECK_THROWS_WITH(nn::Dropout<float>(-0.1, gen), Contains("Dropout: probability must be in [0, 1], given -0.1"));
     CHECK_THROWS_WITH(nn::Dropout<float>(nan_value, gen), Contains("Dropout: probability must be in [0, 1], given nan"));
 }
 
-TEST_CASE("models: zero or negative sizes and bad hyper-parameters name the config field", "[validation][models]") {
+TEST_CASE("models: zero or negative sizes and bad hyper-parameters name the config field",
+          "[validation][models][gan][vae][classifier]") {
     Generator gen(5);
     models::GanConfig gan{.latent = 4, .image = 16, .generator_hidden = {8}, .discriminator_hidden = {8}};
     auto gan_with = [&](auto change) {
@@ -148,7 +149,7 @@ TEST_CASE("models: zero or negative sizes and bad hyper-parameters name the conf
                       Contains("Classifier: hidden[1] must be positive, given -2"));
 }
 
-TEST_CASE("models: wrong shapes, empty batches and out-of-range labels", "[validation][models]") {
+TEST_CASE("models: wrong shapes, empty batches and out-of-range labels", "[validation][models][gan][vae][classifier]") {
     Generator gen(6);
     models::Gan<float> gan({.latent = 4, .image = 16, .generator_hidden = {8}, .discriminator_hidden = {8}}, gen);
     CHECK_THROWS_WITH(gan.train_step(Tn::zeros({0, 16}), gen), Contains("gan.train_step: empty batch"));
@@ -176,7 +177,8 @@ TEST_CASE("models: wrong shapes, empty batches and out-of-range labels", "[valid
                       Contains("mean: the mean of an empty tensor [0, 1] is undefined"));
 }
 
-TEST_CASE("data: labels outside 0..9, empty or inconsistent sets, bad loader sizes and states", "[validation][data]") {
+TEST_CASE("data: labels outside 0..9, empty or inconsistent sets, bad loader sizes and states",
+          "[validation][data][mnist][loader]") {
     CHECK_THROWS_WITH(data::Mnist(1, 1, {0, 0}, {3, 10}, "test"),
                       Contains("test: label 10 at index 1 is out of range; MNIST labels are 0..9"));
     CHECK_THROWS_WITH(data::Mnist(1, 1, {0}, {255}, "test"), Contains("test: label 255 at index 0 is out of range"));
@@ -201,7 +203,8 @@ TEST_CASE("data: labels outside 0..9, empty or inconsistent sets, bad loader siz
     CHECK_THROWS_WITH(loader.restore({.epoch = -1}), Contains("DataLoader::restore: state (epoch -1, batch 0)"));
 }
 
-TEST_CASE("shapes and generators: negative sizes, too many dimensions, empty ranges", "[validation][core]") {
+TEST_CASE("shapes and generators: negative sizes, too many dimensions, empty ranges",
+          "[validation][core][shape][generator]") {
     CHECK_THROWS_WITH(Shape({2, -1}), Contains("Shape: negative dimension -1"));
     CHECK_THROWS_WITH(Shape({1, 2, 3, 4, 5}), Contains("Shape: rank 5 exceeds the maximum of 4"));
     CHECK_THROWS_WITH(Tn::zeros({-3}), Contains("Shape: negative dimension -3"));
@@ -210,7 +213,7 @@ TEST_CASE("shapes and generators: negative sizes, too many dimensions, empty ran
 }
 
 TEST_CASE("optimizers: negative or infinite learning rates, betas outside [0, 1), negative eps and decay",
-          "[validation][optim]") {
+          "[validation][optim][adam][adamw][sgd][rmsprop]") {
     Generator gen(8);
     nn::Linear<float> layer(3, 2, gen);
     auto params = layer.parameters();

@@ -197,7 +197,8 @@ void check_transform(const std::string& name, F f, Shape2 s, bool accumulate, co
 
 }  // namespace
 
-TEST_CASE("transform matches the CPU backend for 1, 2 and 3 operands with every broadcast", "[cuda][transform]") {
+TEST_CASE("transform matches the CPU backend for 1, 2 and 3 operands with every broadcast",
+          "[cuda][transform][broadcast]") {
     using L = Layout;
     std::uint64_t seed = 2000;
     for (Shape2 s : map_shapes)
@@ -307,7 +308,7 @@ TEST_CASE("sum_all matches the CPU backend and writes a device scalar", "[cuda][
 
 // ---- fills ------------------------------------------------------------------------------------
 
-TEST_CASE("fills draw the same Philox stream as the CPU backend", "[cuda][fill]") {
+TEST_CASE("fills draw the same Philox stream as the CPU backend", "[cuda][fill][philox]") {
     for (index_t n : {index_t(1), index_t(7), index_t(4097), index_t(100000)}) {
         std::string where = " n=" + std::to_string(n);
         auto d = upload(std::vector<float>(static_cast<std::size_t>(n), 0.f));
@@ -335,7 +336,7 @@ TEST_CASE("fills draw the same Philox stream as the CPU backend", "[cuda][fill]"
     }
 }
 
-TEST_CASE("double fills match the CPU backend", "[cuda][fill]") {
+TEST_CASE("double fills match the CPU backend", "[cuda][fill][philox]") {
     index_t n = 4097;
     RandomStream stream{42, 7};
     auto d = upload(std::vector<double>(static_cast<std::size_t>(n), 0.0));
@@ -348,7 +349,7 @@ TEST_CASE("double fills match the CPU backend", "[cuda][fill]") {
     check_close(d.to_vector(), want, 1e-13, 1e-13, "fill_normal double");
 }
 
-TEST_CASE("seeded generators give the same tensors on both devices", "[cuda][fill]") {
+TEST_CASE("seeded generators give the same tensors on both devices", "[cuda][fill][philox][generator]") {
     Generator cpu_gen(31), cuda_gen(31);
     for (int draw = 0; draw < 3; ++draw) {  // the generators advance in step
         auto cpu = Tensor<float, Cpu>::uniform({17, 33}, cpu_gen, -1.0f, 1.0f);
@@ -406,7 +407,8 @@ TEST_CASE("cuRAND fills write every element, in range, one stream per RandomStre
     }
 }
 
-TEST_CASE("cuRAND fills reuse their scratch: no cudaMalloc after the first odd fill", "[cuda][fill][curand]") {
+TEST_CASE("cuRAND fills reuse their scratch: no cudaMalloc after the first odd fill",
+          "[cuda][fill][curand][allocator]") {
     UseCurand route;
     auto d = upload(std::vector<float>(1023, 0.f));
     CudaKernels::fill_normal(1023, RandomStream{1, 1}, 0.0f, 1.0f, d.data());
@@ -416,7 +418,7 @@ TEST_CASE("cuRAND fills reuse their scratch: no cudaMalloc after the first odd f
     CHECK(cuda::allocator_stats().device_mallocs == before);
 }
 
-TEST_CASE("a failed cuRAND call is an aigc::Error naming the call and the status", "[cuda][fill][curand]") {
+TEST_CASE("a failed cuRAND call is an aigc::Error naming the call and the status", "[cuda][fill][curand][errors]") {
     CHECK_THROWS_WITH(cuda::check_curand(CURAND_STATUS_LENGTH_NOT_MULTIPLE, "curandGenerateNormal"),
                       Catch::Contains("curandGenerateNormal failed: CURAND_STATUS_LENGTH_NOT_MULTIPLE"));
     CHECK_THROWS_AS(cuda::check_curand(CURAND_STATUS_LAUNCH_FAILURE, "curandGenerateUniform"), Error);
@@ -485,7 +487,8 @@ void check_fill_distributions(const std::string& route) {
 
 }  // namespace
 
-TEST_CASE("random fills have the distributions they promise, on our kernels and on cuRAND", "[cuda][fill][curand]") {
+TEST_CASE("random fills have the distributions they promise, on our kernels and on cuRAND",
+          "[cuda][fill][curand][philox]") {
     check_fill_distributions<float>("ours");
     check_fill_distributions<double>("ours");
     UseCurand route;

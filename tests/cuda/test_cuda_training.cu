@@ -85,7 +85,7 @@ const std::vector<index_t> slot_sizes = {7, 0, 4097, 1, 5000, 100};
 
 }  // namespace
 
-TEST_CASE("adam_step (Adam and AdamW) updates every slot like the CPU backend", "[cuda][optim]") {
+TEST_CASE("adam_step (Adam and AdamW) updates every slot like the CPU backend", "[cuda][optim][adam][adamw]") {
     for (bool decoupled : {false, true}) {
         OptimizerState state(slot_sizes);
         const bool with[3] = {true, true, false};
@@ -110,7 +110,7 @@ TEST_CASE("adam_step (Adam and AdamW) updates every slot like the CPU backend", 
     }
 }
 
-TEST_CASE("sgd_step with and without momentum updates every slot like the CPU backend", "[cuda][optim]") {
+TEST_CASE("sgd_step with and without momentum updates every slot like the CPU backend", "[cuda][optim][sgd]") {
     for (float momentum : {0.0f, 0.9f}) {
         OptimizerState state(slot_sizes);
         const bool with[3] = {momentum != 0.0f, false, false};
@@ -131,7 +131,8 @@ TEST_CASE("sgd_step with and without momentum updates every slot like the CPU ba
     }
 }
 
-TEST_CASE("rmsprop_step (plain and centered with momentum) updates every slot like the CPU backend", "[cuda][optim]") {
+TEST_CASE("rmsprop_step (plain and centered with momentum) updates every slot like the CPU backend",
+          "[cuda][optim][rmsprop]") {
     for (bool centered : {false, true}) {
         OptimizerState state(slot_sizes);
         float momentum = centered ? 0.5f : 0.0f;
@@ -154,7 +155,7 @@ TEST_CASE("rmsprop_step (plain and centered with momentum) updates every slot li
     }
 }
 
-TEST_CASE("optimizer steps reject slots without the buffers they need", "[cuda][optim]") {
+TEST_CASE("optimizer steps reject slots without the buffers they need", "[cuda][optim][adam][errors]") {
     OptimizerState state({7});
     const bool none[3] = {false, false, false};
     auto slots = state.cuda_slots(none);
@@ -172,7 +173,7 @@ TEST_CASE("optimizer steps reject slots without the buffers they need", "[cuda][
 
 // ---- allocator and errors ---------------------------------------------------------------------
 
-TEST_CASE("allocator buckets round up by at most 12.5% and reuse freed blocks", "[cuda][memory]") {
+TEST_CASE("allocator buckets round up by at most 12.5% and reuse freed blocks", "[cuda][memory][allocator]") {
     using cuda::CachingAllocator;
     CHECK(CachingAllocator::bucket_size(1) == 512);
     CHECK(CachingAllocator::bucket_size(512) == 512);
@@ -197,7 +198,7 @@ TEST_CASE("allocator buckets round up by at most 12.5% and reuse freed blocks", 
     CHECK(after.cache_hits == before.cache_hits + 1);
 }
 
-TEST_CASE("a steady-state training step calls cudaMalloc zero times", "[cuda][memory]") {
+TEST_CASE("a steady-state training step calls cudaMalloc zero times", "[cuda][memory][allocator]") {
     using V = Var<float, Cuda>;
     Generator gen(3);
     nn::Sequential<float, Cuda> model(std::make_shared<nn::Linear<float, Cuda>>(20, 32, gen),
@@ -510,16 +511,18 @@ Observed vae_steps() {
 
 }  // namespace
 
-TEST_CASE("linear, leaky_relu and bce_with_logits: forward and backward agree on both devices", "[cuda][autograd]") {
+TEST_CASE("linear, leaky_relu and bce_with_logits: forward and backward agree on both devices",
+          "[cuda][autograd][linear][leaky_relu][bce_with_logits]") {
     compare(linear_leaky_bce<Cuda>(), linear_leaky_bce<Cpu>(), 2e-6, 1e-4, "linear+leaky_relu+bce_with_logits");
 }
 
-TEST_CASE("cross_entropy and row broadcasts agree on both devices", "[cuda][autograd]") {
+TEST_CASE("cross_entropy and row broadcasts agree on both devices", "[cuda][autograd][cross_entropy][broadcast]") {
     compare(cross_entropy_and_broadcasts<Cuda>(), cross_entropy_and_broadcasts<Cpu>(), 2e-6, 1e-4,
             "cross_entropy + centred rows");
 }
 
-TEST_CASE("concat and slice_cols route gradients the same way on both devices", "[cuda][autograd]") {
+TEST_CASE("concat and slice_cols route gradients the same way on both devices",
+          "[cuda][autograd][concat][slice_cols]") {
     compare(concat_and_slices<Cuda>(), concat_and_slices<Cpu>(), 2e-6, 1e-4, "concat + slice_cols");
 }
 

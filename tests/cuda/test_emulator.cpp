@@ -110,7 +110,7 @@ TEST_CASE("emulator: warp shuffles exchange values between the lanes of a warp",
     for (int i = 0; i < 32; ++i) CHECK(shifted[i] == (i + 3 < 32 ? 103 + i : 100 + i));  // past the end: own value
 }
 
-TEST_CASE("emulator: a __syncthreads that some threads skip fails the launch and says so", "[emulator]") {
+TEST_CASE("emulator: a __syncthreads that some threads skip fails the launch and says so", "[emulator][errors]") {
     auto out = Tensor<int, Cuda>::zeros({64});
     CHECK_THROWS_WITH(cuda::launch("divergent", sync_in_half_the_threads, dim3(1), dim3(64), out.data()),
                       Catch::Contains("kernel 'divergent'") && Catch::Contains("cudaErrorLaunchFailure"));
@@ -126,7 +126,7 @@ TEST_CASE("emulator: a __syncthreads that some threads skip fails the launch and
     aigc_cuda_emulator::reset_after_fault();
 }
 
-TEST_CASE("emulator: bad launches and host pointers are rejected the way a GPU rejects them", "[emulator]") {
+TEST_CASE("emulator: bad launches and host pointers are rejected the way a GPU rejects them", "[emulator][errors]") {
     auto out = Tensor<int, Cuda>::zeros({8});
     CHECK_THROWS_WITH(cuda::launch("too wide", write_one, dim3(1), dim3(1025), out.data()),
                       Catch::Contains("cudaErrorInvalidConfiguration"));
@@ -158,7 +158,7 @@ TEST_CASE("emulator: host code that touches device memory faults", "[emulator]")
     CHECK(signal_of_child([&] { (void)device.to_vector(); }) == 0);  // the sanctioned way
 }
 
-TEST_CASE("emulator: cuBLAS checks its leading dimensions", "[emulator]") {
+TEST_CASE("emulator: cuBLAS checks its leading dimensions", "[emulator][cublas]") {
     auto a = Tensor<float, Cuda>::zeros({4, 4});
     float one = 1.0f, zero = 0.0f;
     cublasHandle_t handle = cuda::cublas_handle();
@@ -183,7 +183,7 @@ TEST_CASE("emulator: fresh device memory reads as NaN, not as zeros", "[emulator
     cudaGetLastError();
 }
 
-TEST_CASE("emulator: cuRAND keeps cuRAND's rules, so the backend's workarounds are tested", "[emulator]") {
+TEST_CASE("emulator: cuRAND keeps cuRAND's rules, so the backend's workarounds are tested", "[emulator][curand]") {
     auto out = Tensor<float, Cuda>::zeros({17});
     curandGenerator_t generator = nullptr;
     CHECK(curandCreateGenerator(&generator, CURAND_RNG_PSEUDO_XORWOW) == CURAND_STATUS_TYPE_ERROR);
