@@ -5,7 +5,7 @@
 // kernels' index arithmetic, tiling, edge handling, barriers and warp shuffles then run on every
 // commit, not only in the rare session with a GPU.
 //
-// How kernels run (tests/cuda/emulator/README.md has the whole story): a launch runs its blocks one
+// How kernels run (tools/cuda_emulator/README.md has the whole story): a launch runs its blocks one
 // after another; the threads of a block are fibers on the launching thread, switched at
 // __syncthreads (every thread of the block) and at shuffles (every lane of the warp), so barrier
 // and shuffle semantics are exact and a missing barrier shows up as a wrong result. __shared__
@@ -89,7 +89,7 @@ using cudaEvent_t = CUevent_st*;
 constexpr unsigned int cudaStreamDefault = 0x0, cudaStreamNonBlocking = 0x1;
 constexpr unsigned int cudaEventDefault = 0x0, cudaEventBlockingSync = 0x1, cudaEventDisableTiming = 0x2;
 
-// ---- runtime API (tests/cuda/emulator/runtime.cpp) --------------------------------------------
+// ---- runtime API (tools/cuda_emulator/runtime.cpp) --------------------------------------------
 const char* cudaGetErrorName(cudaError_t error);
 const char* cudaGetErrorString(cudaError_t error);
 cudaError_t cudaGetLastError();
