@@ -1,10 +1,10 @@
 #pragma once
 // Kernels<Cpu>: the kernel table on Eigen 3.4. Matrices are Eigen::Maps over tensor storage (no
 // copies). Single-precision GEMM runs our AVX2/FMA kernel where the CPU has it (gemm_avx2.hpp),
-// Eigen's otherwise; element-wise maps are loops over the shared functors (SIMD forms for the
-// libm ones, vector_math.hpp). Work big enough to pay for it is split over the thread pool in
-// chunks whose boundaries do not depend on the thread count, so results are bit-identical for
-// any AIGC_NUM_THREADS.
+// Eigen's otherwise; element-wise maps are loops over the shared functors, or their vector forms
+// where they have one (vector_math.hpp). Work big enough to pay for it is split over the thread
+// pool in chunks whose boundaries do not depend on the thread count, so results are bit-identical
+// for any AIGC_NUM_THREADS.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -221,8 +221,8 @@ private:
     // Elements per chunk of an element-wise map: a libm-class functor (SIMD exp, tanh...) costs
     // several times a plain one, so its maps are split finer. A [64, 1024] activation of plain
     // maps stays on one thread: each split is one more point where a preempted worker can stall.
-    template <class F>
-    static constexpr index_t map_grain = detail::VectorForm<F>::available ? 16384 : 65536;
+    template <class F, class T, class... Operands>
+    static constexpr index_t map_grain = detail::has_array_form<F, T, Operands...> ? 16384 : 65536;
     static constexpr index_t fill_grain = 65536;      // elements per chunk of a fill
     static constexpr index_t optimizer_block = 512;   // elements per optimizer block (L1-resident)
     static constexpr index_t optimizer_chunk = 32768; // elements per optimizer chunk (a thread's share)
@@ -275,7 +275,7 @@ private:
         index_t n = rows * cols;
         if (n == 0) return;
         if ((dense(ins, cols) && ...)) {
-            detail::parallel_ranges(n, map_grain<F>, [&](index_t begin, index_t end) {
+            detail::parallel_ranges(n, map_grain<F, T, Ins...>, [&](index_t begin, index_t end) {
                 detail::map_contiguous(end - begin, f, y + begin, accumulate, (ins.p + begin)...);
             });
             return;
@@ -296,7 +296,7 @@ private:
     template <class T, class F, std::size_t... Slot, class... Ins>
     static void apply_rows(index_t rows, index_t cols, F f, T* y, bool accumulate, std::index_sequence<Slot...>,
                            Ins... ins) {
-        index_t rows_per_chunk = std::max<index_t>(1, map_grain<F> / cols);
+        index_t rows_per_chunk = std::max<index_t>(1, map_grain<F, T, Ins...> / cols);
         detail::parallel_ranges(rows, rows_per_chunk, [&](index_t begin, index_t end) {
             for (index_t i = begin; i < end; ++i)
                 detail::map_contiguous(cols, f, y + i * cols, accumulate, row_pointer(ins, i, cols, int(Slot))...);
