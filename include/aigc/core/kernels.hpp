@@ -55,10 +55,10 @@ concept KernelTable = requires(index_t n, T* y, const T* x, T s, In<T> in, Rando
     K::copy(n, x, y);
     K::to_host(n, x, host);
     K::from_host(n, chost, y);
-    // Fused optimizer updates over all parameters at once.
-    K::adam_step(slots, AdamUpdate<T>{});
-    K::sgd_step(slots, SgdUpdate<T>{});
-    K::rmsprop_step(slots, RmspropUpdate<T>{});
+    // One fused optimizer update over all parameters at once: Adam, SGD or RMSprop.
+    K::apply_update(slots, AdamUpdate<T>{});
+    K::apply_update(slots, SgdUpdate<T>{});
+    K::apply_update(slots, RmspropUpdate<T>{});
     K::synchronize();
 };
 
