@@ -84,7 +84,7 @@ void register_gemms() {
 void register_adam(const std::string& model, const std::vector<bench::Layer>& layers) {
     benchmark::RegisterBenchmark(("adam/" + model).c_str(), [layers](benchmark::State& state) {
         bench::AdamWorkload<Cuda> work(layers);
-        timed_loop(state, [&] { K::adam_step(std::span<const ParamSlot<float>>(work.slots), work.update); });
+        timed_loop(state, [&] { K::apply_update(std::span<const ParamSlot<float>>(work.slots), work.update); });
         state.counters["params"] = double(work.parameters);
         state.counters["B/s"] = benchmark::Counter(work.bytes_per_step(), benchmark::Counter::kIsIterationInvariantRate);
     })->UseManualTime()->Unit(benchmark::kMicrosecond);

@@ -191,7 +191,7 @@ void register_adam(const std::string& model, const std::vector<bench::Layer>& la
     benchmark::RegisterBenchmark(name.c_str(), [layers](benchmark::State& state) {
         bench::AdamWorkload<Cpu> work(layers);
         for (auto _ : state) {
-            K::adam_step(std::span<const ParamSlot<float>>(work.slots), work.update);
+            K::apply_update(std::span<const ParamSlot<float>>(work.slots), work.update);
             benchmark::ClobberMemory();
         }
         state.counters["params"] = double(work.parameters);

@@ -539,3 +539,21 @@ TEST_CASE("LR schedules validate their arguments", "[optim][lr_scheduler][valida
     optim::StepLR schedule(opt, 2);
     CHECK_THROWS_WITH(schedule.set_last_epoch(-1), "StepLR: epoch must be >= 0, given -1");
 }
+
+TEST_CASE("apply_update refuses slots without the buffers the update needs", "[optim][validation]") {
+    std::vector<float> p(4), g(4), m(4);
+    AdamUpdate<float> adam{.beta1 = 0.9f, .one_minus_beta1 = 0.1f, .beta2 = 0.999f, .one_minus_beta2 = 0.001f,
+                           .eps = 1e-8f, .weight_decay = 0.0f, .decay = 1.0f, .step_size = 1e-3f,
+                           .bias_correction2_sqrt = 1.0f};
+    std::vector<ParamSlot<float>> no_v = {{p.data(), g.data(), m.data(), nullptr, nullptr, 4}};
+    CHECK_THROWS_WITH(Kernels<Cpu>::apply_update<float>(no_v, adam),
+                      "apply_update (Adam): slot 0 needs its second state buffer");
+    CHECK(m == std::vector<float>(4));  // refused before any memory is touched
+    SgdUpdate<float> sgd{.lr = 0.1f, .momentum = 0.9f, .one_minus_dampening = 1.0f, .weight_decay = 0.0f,
+                         .nesterov = false, .first_step = true};
+    std::vector<ParamSlot<float>> no_grad = {{p.data(), nullptr, m.data(), nullptr, nullptr, 4}};
+    CHECK_THROWS_WITH(Kernels<Cpu>::apply_update<float>(no_grad, sgd),
+                      "apply_update (SGD): slot 0 (4 elements) has no gradient buffer");
+    std::vector<ParamSlot<float>> empty = {{nullptr, nullptr, nullptr, nullptr, nullptr, 0}};
+    CHECK_NOTHROW(Kernels<Cpu>::apply_update<float>(empty, adam));
+}

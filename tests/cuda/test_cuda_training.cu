@@ -102,8 +102,8 @@ TEST_CASE("adam_step (Adam and AdamW) updates every slot like the CPU backend", 
                                      .bias_correction2_sqrt = float(std::sqrt(1.0 - std::pow(0.999, t)))};
             auto cpu = state.cpu_slots(with);
             auto gpu = state.cuda_slots(with);
-            CpuKernels::adam_step<float>(cpu, update);
-            CudaKernels::adam_step<float>(gpu, update);
+            CpuKernels::apply_update<float>(cpu, update);
+            CudaKernels::apply_update<float>(gpu, update);
             state.new_gradients(100 * t);
         }
         state.check(decoupled ? "adamw" : "adam");
@@ -123,8 +123,8 @@ TEST_CASE("sgd_step with and without momentum updates every slot like the CPU ba
                                     .first_step = t == 1};
             auto cpu = state.cpu_slots(with);
             auto gpu = state.cuda_slots(with);
-            CpuKernels::sgd_step<float>(cpu, update);
-            CudaKernels::sgd_step<float>(gpu, update);
+            CpuKernels::apply_update<float>(cpu, update);
+            CudaKernels::apply_update<float>(gpu, update);
             state.new_gradients(200 * t);
         }
         state.check("sgd momentum=" + std::to_string(momentum));
@@ -147,8 +147,8 @@ TEST_CASE("rmsprop_step (plain and centered with momentum) updates every slot li
                                         .centered = centered};
             auto cpu = state.cpu_slots(with);
             auto gpu = state.cuda_slots(with);
-            CpuKernels::rmsprop_step<float>(cpu, update);
-            CudaKernels::rmsprop_step<float>(gpu, update);
+            CpuKernels::apply_update<float>(cpu, update);
+            CudaKernels::apply_update<float>(gpu, update);
             state.new_gradients(300 * t);
         }
         state.check(centered ? "rmsprop centered" : "rmsprop");
@@ -168,7 +168,7 @@ TEST_CASE("optimizer steps reject slots without the buffers they need", "[cuda][
                              .decay = 1.0f,
                              .step_size = 1e-2f,
                              .bias_correction2_sqrt = 0.0316f};
-    CHECK_THROWS_WITH(CudaKernels::adam_step<float>(slots, update), Catch::Contains("adam_step: slot 0"));
+    CHECK_THROWS_WITH(CudaKernels::apply_update<float>(slots, update), Catch::Contains("apply_update (Adam): slot 0"));
 }
 
 // ---- allocator and errors ---------------------------------------------------------------------
@@ -335,7 +335,7 @@ TEST_CASE("speed of gemm (ours vs cuBLAS), maps, reductions and Adam", "[.speed]
         {"sum_cols", bytes, [&] { CudaKernels::sum_cols(rows, cols, x.data(), col_out.data(), false); }},
         {"sum_all", bytes, [&] { CudaKernels::sum_all(n, x.data(), scalar.data(), false); }},
         {"fill_normal", bytes, [&] { CudaKernels::fill_normal(n, RandomStream{1, 0}, 0.0f, 1.0f, out.data()); }},
-        {"adam_step (16.8M params)", 7 * bytes, [&] { CudaKernels::adam_step<float>(slots, adam); }},
+        {"apply_update Adam (16.8M params)", 7 * bytes, [&] { CudaKernels::apply_update<float>(slots, adam); }},
     };
     std::printf("\n%-32s %10s %10s\n", "memory-bound kernel", "ms", "GB/s");
     for (const Bandwidth& k : kernels) {

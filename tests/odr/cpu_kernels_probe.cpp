@@ -23,6 +23,13 @@ void instantiate(T* y, const T* a, const T* b, const T* c) {
     K::fill(4, T(1), y);
     K::fill_uniform(4, RandomStream{1, 0}, T(0), T(1), y);
     K::fill_normal(4, RandomStream{1, 0}, T(0), T(1), y);
+    // The fused optimizer update, with a block form (Adam) and without (SGD).
+    T m[4] = {}, v[4] = {};
+    ParamSlot<T> slot{y, a, m, v, nullptr, 4};
+    K::apply_update(std::span<const ParamSlot<T>>(&slot, 1),
+                    AdamUpdate<T>{T(0.9), T(0.1), T(0.999), T(0.001), T(1e-8), T(0), T(1), T(1e-3), T(1)});
+    ParamSlot<T> plain{y, a, nullptr, nullptr, nullptr, 4};
+    K::apply_update(std::span<const ParamSlot<T>>(&plain, 1), SgdUpdate<T>{T(0.1), T(0), T(1), T(0), false, true});
 }
 
 template void instantiate<float>(float*, const float*, const float*, const float*);

@@ -75,14 +75,9 @@ struct Kernels<Cuda> {
     template <class T>
     static void from_host(index_t n, const T* host, T* dst) { cuda::from_host(n, host, dst); }
 
-    template <class T>
-    static void adam_step(std::span<const ParamSlot<T>> slots, AdamUpdate<T> update) { cuda::adam_step(slots, update); }
-    template <class T>
-    static void sgd_step(std::span<const ParamSlot<T>> slots, SgdUpdate<T> update) { cuda::sgd_step(slots, update); }
-    template <class T>
-    static void rmsprop_step(std::span<const ParamSlot<T>> slots, RmspropUpdate<T> update) {
-        cuda::rmsprop_step(slots, update);
-    }
+    // One launch over all slots; update is AdamUpdate, SgdUpdate or RmspropUpdate.
+    template <class T, class Update>
+    static void apply_update(std::span<const ParamSlot<T>> slots, Update update) { cuda::apply_update(slots, update); }
 
     static void synchronize() { cuda::synchronize(); }
 };

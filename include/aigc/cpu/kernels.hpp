@@ -1,10 +1,11 @@
 #pragma once
 // Kernels<Cpu>: the kernel table on Eigen 3.4. Matrices are Eigen::Maps over tensor storage (no
 // copies). Single-precision GEMM runs our AVX2/FMA kernel where the CPU has it (gemm_avx2.hpp),
-// plain loops on older x86-64 CPUs (gemm_reference.hpp), Eigen's elsewhere and for double; element-wise maps are loops over the shared functors (SIMD forms for the
-// libm ones, vector_math.hpp). Work big enough to pay for it is split over the thread pool in
-// chunks whose boundaries do not depend on the thread count, so results are bit-identical for
-// any AIGC_NUM_THREADS.
+// plain loops on older x86-64 CPUs (gemm_reference.hpp), Eigen's elsewhere and for double;
+// element-wise maps are loops over the shared functors, or their vector forms where they have one
+// (vector_math.hpp). Work big enough to pay for it is split over the thread pool in chunks whose
+// boundaries do not depend on the thread count, so results are bit-identical for any
+// AIGC_NUM_THREADS.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -128,44 +129,24 @@ struct Kernels<Cpu> {
     template <class T>
     static void from_host(index_t n, const T* host, T* dst) { copy(n, host, dst); }
 
-    // Memory-bound (p, g, m, v: 28 bytes per parameter for ~3M GAN parameters), so one pass over
-    // blocks of `optimizer_block` elements that stay in L1 while the update's four statements run
-    // on them; blocks are shared over the threads.
-    template <class T>
-    static void adam_step(std::span<const ParamSlot<T>> slots, AdamUpdate<T> update) {
+    // Memory-bound (Adam reads p, g, m, v and writes p, m, v: 28 bytes per parameter for ~3M GAN
+    // parameters), so one pass over blocks of `optimizer_block` elements that stay in L1 while the
+    // update's statements run on them, with its block form where it has one (core/optim_math.hpp);
+    // blocks are shared over the threads.
+    template <class T, class Update>
+    static void apply_update(std::span<const ParamSlot<T>> slots, Update update) {
+        check_update_slots(slots, update);
         for_slot_blocks(slots, [&](const ParamSlot<T>& s, index_t begin, index_t end) {
-            index_t n = end - begin;
-            detail::ArrayMap<T> p(s.param + begin, n), m(s.state0 + begin, n), v(s.state1 + begin, n);
-            detail::ArrayMapC<T> g_in(s.grad + begin, n);
-            // Same statements, same order as AdamUpdate::operator() (core/optim_math.hpp).
-            auto moments_and_step = [&](const auto& g) {
-                m = update.beta1 * m + update.one_minus_beta1 * g;
-                v = update.beta2 * v + update.one_minus_beta2 * g * g;
-                p -= update.step_size * m / (v.sqrt() / update.bias_correction2_sqrt + update.eps);
-            };
-            if (update.decay != T(1)) p *= update.decay;
-            if (update.weight_decay != T(0)) {
-                T buffer[optimizer_block];
-                detail::ArrayMap<T> g(buffer, n);
-                g = g_in + update.weight_decay * p;
-                moments_and_step(g);
+            if constexpr (requires(SlotBlock<T>& b) { update.apply_block(b); }) {
+                index_t n = end - begin;
+                T scratch[optimizer_block];
+                auto block_of = [&](T* buffer) { return detail::ArrayMap<T>(buffer ? buffer + begin : nullptr, n); };
+                SlotBlock<T> b{block_of(s.param), detail::ArrayMapC<T>(s.grad + begin, n), block_of(s.state0),
+                               block_of(s.state1), block_of(s.state2), detail::ArrayMap<T>(scratch, n)};
+                update.apply_block(b);
             } else {
-                moments_and_step(g_in);
+                for (index_t i = begin; i < end; ++i) update.apply_at(s, i);
             }
-        });
-    }
-    template <class T>
-    static void sgd_step(std::span<const ParamSlot<T>> slots, SgdUpdate<T> update) {
-        for_slot_blocks(slots, [&](const ParamSlot<T>& s, index_t begin, index_t end) {
-            for (index_t i = begin; i < end; ++i) update(s.param[i], s.grad[i], s.state0 ? s.state0 + i : nullptr);
-        });
-    }
-    template <class T>
-    static void rmsprop_step(std::span<const ParamSlot<T>> slots, RmspropUpdate<T> update) {
-        for_slot_blocks(slots, [&](const ParamSlot<T>& s, index_t begin, index_t end) {
-            for (index_t i = begin; i < end; ++i)
-                update(s.param[i], s.grad[i], s.state0[i], s.state1 ? s.state1 + i : nullptr,
-                       s.state2 ? s.state2 + i : nullptr);
         });
     }
 
@@ -175,11 +156,20 @@ private:
     // Elements per chunk of an element-wise map: a libm-class functor (SIMD exp, tanh...) costs
     // several times a plain one, so its maps are split finer. A [64, 1024] activation of plain
     // maps stays on one thread: each split is one more point where a preempted worker can stall.
-    template <class F>
-    static constexpr index_t map_grain = detail::VectorForm<F>::available ? 16384 : 65536;
+    template <class F, class T, class... Operands>
+    static constexpr index_t map_grain = detail::has_array_form<F, T, Operands...> ? 16384 : 65536;
     static constexpr index_t fill_grain = 65536;      // elements per chunk of a fill
     static constexpr index_t optimizer_block = 512;   // elements per optimizer block (L1-resident)
     static constexpr index_t optimizer_chunk = 32768; // elements per optimizer chunk (a thread's share)
+
+    // Elements [begin, end) of a slot's buffers as Eigen arrays (a null buffer stays null), and a
+    // scratch array of the same length, for an update's block form.
+    template <class T>
+    struct SlotBlock {
+        detail::ArrayMap<T> param;
+        detail::ArrayMapC<T> grad;
+        detail::ArrayMap<T> state0, state1, state2, scratch;
+    };
 
     // Columns [j0, j1) of C by Eigen (single-threaded here: the pool owns the cores).
     template <class T>
@@ -229,7 +219,7 @@ private:
         index_t n = rows * cols;
         if (n == 0) return;
         if ((dense(ins, cols) && ...)) {
-            detail::parallel_ranges(n, map_grain<F>, [&](index_t begin, index_t end) {
+            detail::parallel_ranges(n, map_grain<F, T, Ins...>, [&](index_t begin, index_t end) {
                 detail::map_contiguous(end - begin, f, y + begin, accumulate, (ins.p + begin)...);
             });
             return;
@@ -250,7 +240,7 @@ private:
     template <class T, class F, std::size_t... Slot, class... Ins>
     static void apply_rows(index_t rows, index_t cols, F f, T* y, bool accumulate, std::index_sequence<Slot...>,
                            Ins... ins) {
-        index_t rows_per_chunk = std::max<index_t>(1, map_grain<F> / cols);
+        index_t rows_per_chunk = std::max<index_t>(1, map_grain<F, T, Ins...> / cols);
         detail::parallel_ranges(rows, rows_per_chunk, [&](index_t begin, index_t end) {
             for (index_t i = begin; i < end; ++i)
                 detail::map_contiguous(cols, f, y + i * cols, accumulate, row_pointer(ins, i, cols, int(Slot))...);

@@ -62,15 +62,15 @@ private:
         double lr = this->lr();
         double bias_correction1 = 1.0 - std::pow(o.beta1, static_cast<double>(t));
         double bias_correction2 = 1.0 - std::pow(o.beta2, static_cast<double>(t));
-        Kernels<D>::adam_step(slots, AdamUpdate<T>{.beta1 = T(o.beta1),
-                                                   .one_minus_beta1 = T(1.0 - o.beta1),
-                                                   .beta2 = T(o.beta2),
-                                                   .one_minus_beta2 = T(1.0 - o.beta2),
-                                                   .eps = T(o.eps),
-                                                   .weight_decay = T(decoupled_ ? 0.0 : o.weight_decay),
-                                                   .decay = T(decoupled_ ? 1.0 - lr * o.weight_decay : 1.0),
-                                                   .step_size = T(lr / bias_correction1),
-                                                   .bias_correction2_sqrt = T(std::sqrt(bias_correction2))});
+        Kernels<D>::apply_update(slots, AdamUpdate<T>{.beta1 = T(o.beta1),
+                                                      .one_minus_beta1 = T(1.0 - o.beta1),
+                                                      .beta2 = T(o.beta2),
+                                                      .one_minus_beta2 = T(1.0 - o.beta2),
+                                                      .eps = T(o.eps),
+                                                      .weight_decay = T(decoupled_ ? 0.0 : o.weight_decay),
+                                                      .decay = T(decoupled_ ? 1.0 - lr * o.weight_decay : 1.0),
+                                                      .step_size = T(lr / bias_correction1),
+                                                      .bias_correction2_sqrt = T(std::sqrt(bias_correction2))});
     }
 
     Options options_;

@@ -52,7 +52,7 @@ private:
     }
 
     void update(std::span<const ParamSlot<T>> slots, std::int64_t) override {
-        Kernels<D>::rmsprop_step(slots, RmspropUpdate<T>{.lr = T(this->lr()),
+        Kernels<D>::apply_update(slots, RmspropUpdate<T>{.lr = T(this->lr()),
                                                          .alpha = T(options_.alpha),
                                                          .one_minus_alpha = T(1.0 - options_.alpha),
                                                          .eps = T(options_.eps),

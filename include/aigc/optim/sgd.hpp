@@ -49,12 +49,12 @@ private:
 
     // The momentum buffer starts as a copy of the first gradient (PyTorch's `buf is None` branch).
     void update(std::span<const ParamSlot<T>> slots, std::int64_t t) override {
-        Kernels<D>::sgd_step(slots, SgdUpdate<T>{.lr = T(this->lr()),
-                                                 .momentum = T(options_.momentum),
-                                                 .one_minus_dampening = T(1.0 - options_.dampening),
-                                                 .weight_decay = T(options_.weight_decay),
-                                                 .nesterov = options_.nesterov,
-                                                 .first_step = t == 1});
+        Kernels<D>::apply_update(slots, SgdUpdate<T>{.lr = T(this->lr()),
+                                                     .momentum = T(options_.momentum),
+                                                     .one_minus_dampening = T(1.0 - options_.dampening),
+                                                     .weight_decay = T(options_.weight_decay),
+                                                     .nesterov = options_.nesterov,
+                                                     .first_step = t == 1});
     }
 
     Options options_;
