@@ -49,11 +49,13 @@ target_compile_options(aigc_cuda INTERFACE
   $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr;-diag-suppress=20012,1675>)
 target_compile_definitions(aigc_cuda INTERFACE $<$<COMPILE_LANGUAGE:CUDA>:EIGEN_NO_CUDA>)
 
-# Warnings for our own CUDA programs (the host compiler's, passed through nvcc).
+# Our own CUDA programs: the flags of every program here (aigc_project_flags: -march=native,
+# -ffp-contract=off, for the host pass too, so inline CPU code is one definition in .cpp and .cu
+# files alike) plus the host compiler's warnings, passed through nvcc.
 add_library(aigc_cuda_project_flags INTERFACE)
+target_link_libraries(aigc_cuda_project_flags INTERFACE aigc_project_flags)
 target_compile_options(aigc_cuda_project_flags INTERFACE
-  $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Wno-unknown-pragmas>
-  $<$<COMPILE_LANGUAGE:CXX>:-Wall;-Wextra>)
+  $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Wno-unknown-pragmas>)
 
 # Installed next to aigc's headers and exported in its own set, aigcCudaTargets.cmake, which
 # aigcConfig.cmake loads when the consumer has a CUDA toolkit (find_package(aigc COMPONENTS cuda)).
