@@ -1,6 +1,6 @@
 # One definition rule between the two compilers: the CPU kernels instantiated by the host compiler
-# (HOST_OBJECT) and by nvcc (CUDA_OBJECT) from the same source must be the same set of functions
-# with the same sizes. A CPU code path compiled only where __CUDACC__ is undefined (or Eigen in
+# (HOST_OBJECT) and by nvcc (CUDA_OBJECT) from the same source, both without inlining, must be the
+# same set of functions with the same sizes. A CPU code path compiled only where __CUDACC__ is undefined (or Eigen in
 # its CUDA mode) changes both: this fails, naming the functions that differ.
 #   cmake -DNM=nm -DHOST_OBJECT=a.o -DCUDA_OBJECT=b.o -P compare_symbols.cmake
 foreach(var NM HOST_OBJECT CUDA_OBJECT)
