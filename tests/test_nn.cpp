@@ -94,7 +94,7 @@ std::vector<std::string> state_names(const M& module) {
     return names;
 }
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor<double>>>;
+using NamedTensors = nn::NamedTensors<double>;
 using Strings = std::vector<std::string>;
 
 // A module that exposes registration, to test the rules on names.

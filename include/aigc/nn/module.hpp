@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "../autograd/autograd.hpp"
+#include "named_tensors.hpp"
 
 namespace aigc::nn {
 
@@ -25,7 +26,7 @@ class Module {
 public:
     using value_type = T;
     using device_type = D;
-    using NamedTensors = std::vector<std::pair<std::string, Tensor<T, D>>>;
+    using NamedTensors = nn::NamedTensors<T, D>;
 
     Module() = default;
     virtual ~Module() = default;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "../autograd/var.hpp"
+#include "../nn/named_tensors.hpp"
 
 namespace aigc::optim {
 
@@ -69,7 +70,7 @@ public:
     using Tensor = aigc::Tensor<T, D>;
     // Checkpoint state, PyTorch-like names: "step" (step() calls), then for every parameter i that
     // has state: "i.step" (its own update count) and its buffers, e.g. "i.exp_avg", "i.exp_avg_sq".
-    using State = std::vector<std::pair<std::string, Tensor>>;
+    using State = nn::NamedTensors<T, D>;
     static constexpr int max_buffers = 3;  // ParamSlot::state0..state2
 
     // One update of every parameter that has a gradient.
