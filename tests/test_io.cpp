@@ -574,7 +574,7 @@ TEST_CASE("image grids lay out samples like torchvision and write a valid PNG") 
                             .image_width = 2,
                             .columns = 2,
                             .padding = 1,
-                            .range = io::PixelRange::minus_one_to_one,
+                            .scale = data::PixelScale::symmetric,
                             .pad_value = 9};
     const io::GrayImage grid = io::make_image_grid(images, options);
     CHECK(grid.width == 2 * (2 + 1) + 1);   // columns * (w + pad) + pad
@@ -624,7 +624,7 @@ TEST_CASE("image grids lay out samples like torchvision and write a valid PNG") 
 
 TEST_CASE("image grids of MNIST-sized samples in [0, 1] and bad input") {
     const auto batch = formula<float>({10, 784}, 0.013, 0.0);  // sin in [-1, 1]: clamped below 0
-    const io::GrayImage grid = io::make_image_grid(batch, {.columns = 4, .range = io::PixelRange::zero_to_one});
+    const io::GrayImage grid = io::make_image_grid(batch, {.columns = 4, .scale = data::PixelScale::unit});
     CHECK(grid.width == 4 * 30 + 2);
     CHECK(grid.height == 3 * 30 + 2);
     CHECK(int(grid.pixels[2 * grid.width + 2]) == 0);  // sin(0) = 0 -> 0
