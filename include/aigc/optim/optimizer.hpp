@@ -24,6 +24,7 @@
 #include "../autograd/var.hpp"
 #include "../nn/named_tensors.hpp"
 #include "../nn/state_check.hpp"
+#include "options_check.hpp"
 
 namespace aigc::optim {
 
@@ -55,8 +56,7 @@ protected:
 
 private:
     static void check_lr(const std::string& name, double lr) {
-        AIGC_CHECK(lr >= 0.0, name, ": learning rate must be >= 0, given ", lr);
-        AIGC_CHECK(std::isfinite(lr), name, ": learning rate must be finite, given ", lr);
+        OptionsCheck(name).non_negative("learning rate", lr).finite({{"learning rate", lr}});
     }
 
     std::string name_;
