@@ -2,9 +2,12 @@
 // Kernels<Cpu>: the kernel table on Eigen 3.4. Matrices are Eigen::Maps over tensor storage (no
 // copies). Single-precision GEMM runs our AVX2/FMA kernel where the CPU has it (gemm_avx2.hpp),
 // Eigen's otherwise; element-wise maps are loops over the shared functors (SIMD forms for the
-// libm ones, vector_math.hpp). Work big enough to pay for it is split over the thread pool in
-// chunks whose boundaries do not depend on the thread count, so results are bit-identical for
-// any AIGC_NUM_THREADS.
+// libm ones, vector_math.hpp). Work big enough to pay for it is split over the thread pool. Maps,
+// fills and optimizer updates cut chunks whose boundaries do not depend on the thread count, so
+// their results are bit-identical for any AIGC_NUM_THREADS. GEMM gives each thread a few column
+// chunks, so its split does depend on the count: the AVX2/AVX-512 float kernel still gives the
+// same bits (each C element is the same FMA sequence in any chunk), Eigen's GEMM (double, or float
+// without AVX2) does not. Reductions run on one thread.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
