@@ -536,3 +536,28 @@ TEST_CASE("LR schedules validate their arguments", "[optim][lr_scheduler][valida
     optim::StepLR schedule(opt, 2);
     CHECK_THROWS_WITH(schedule.set_last_epoch(-1), "StepLR: epoch must be >= 0, given -1");
 }
+
+TEST_CASE("an LR scheduler follows its optimizer when it moves and outlives it", "[lr_scheduler][lifetime]") {
+    Problem<double> problem;
+    auto opt = std::make_unique<optim::SGD<double>>(problem.params(), optim::SgdOptions{.lr = 0.1});
+    optim::StepLR schedule(*opt, 2, 0.5);
+    schedule.step();
+    schedule.step();
+    CHECK(opt->lr() == Approx(0.05));
+
+    // Moving the optimizer (e.g. into a container) takes its schedule along.
+    auto moved = std::make_unique<optim::SGD<double>>(std::move(*opt));
+    opt.reset();
+    schedule.step();
+    schedule.step();
+    CHECK(moved->lr() == Approx(0.025));
+    problem.run_step(*moved, 1);  // the moved optimizer still trains
+
+    // The caller's optimizer is gone; the schedule still runs (and, as in PyTorch, changes nothing else).
+    moved.reset();
+    schedule.step();
+    schedule.step();
+    CHECK(schedule.lr() == Approx(0.0125));
+    schedule.set_last_epoch(0);
+    CHECK(schedule.lr() == Approx(0.1));
+}

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -28,39 +29,61 @@
 
 namespace aigc::optim {
 
+// An optimizer's learning rate, shared with the LR schedulers that drive it. A scheduler holds
+// this cell rather than the optimizer, so it follows the optimizer when that is moved and stays
+// valid after it is destroyed (it then sets a rate nobody reads), as a PyTorch scheduler's
+// reference keeps its optimizer alive.
+class LearningRate {
+public:
+    LearningRate(std::string optimizer, double value) : optimizer_(std::move(optimizer)) { set(value); }
+    double get() const { return value_; }
+    void set(double value) {
+        OptionsCheck(optimizer_).non_negative("learning rate", value).finite({{"learning rate", value}});
+        value_ = value;
+    }
+
+private:
+    std::string optimizer_;  // names the optimizer in errors
+    double value_ = 0.0;
+};
+
 // The part of an optimizer that does not depend on the element type or device: its name, the
 // learning rate (what LR schedulers change) and the number of step() calls.
 class OptimizerBase {
 public:
     virtual ~OptimizerBase() = default;
     // Movable, not copyable: a copy would share the state buffers (tensor handles share storage)
-    // while keeping its own step counts, silently corrupting both optimizers.
+    // while keeping its own step counts, silently corrupting both optimizers. A move hands the
+    // learning rate, and so its schedulers, to the new optimizer; the moved-from one keeps a copy.
     OptimizerBase(const OptimizerBase&) = delete;
     OptimizerBase& operator=(const OptimizerBase&) = delete;
-    OptimizerBase(OptimizerBase&&) = default;
-    OptimizerBase& operator=(OptimizerBase&&) = default;
+    OptimizerBase(OptimizerBase&& other)
+        : name_(other.name_), lr_(std::exchange(other.lr_, std::make_shared<LearningRate>(*other.lr_))),
+          step_count_(other.step_count_) {}
+    OptimizerBase& operator=(OptimizerBase&& other) {
+        name_ = other.name_;
+        lr_ = std::exchange(other.lr_, std::make_shared<LearningRate>(*other.lr_));
+        step_count_ = other.step_count_;
+        return *this;
+    }
 
     const std::string& name() const { return name_; }
-    double lr() const { return lr_; }
-    void set_lr(double lr) {
-        check_lr(name_, lr);
-        lr_ = lr;
-    }
+    double lr() const { return lr_->get(); }
+    void set_lr(double lr) { lr_->set(lr); }
+    // What an LR scheduler holds (see LearningRate).
+    std::shared_ptr<LearningRate> shared_lr() const { return lr_; }
     // Number of step() calls so far (restored by load_state).
     std::int64_t step_count() const { return step_count_; }
 
 protected:
-    OptimizerBase(std::string name, double lr) : name_(std::move(name)), lr_(lr) { check_lr(name_, lr); }
+    OptimizerBase(std::string name, double lr)
+        : name_(std::move(name)), lr_(std::make_shared<LearningRate>(name_, lr)) {}
     void count_step() { ++step_count_; }
     void set_step_count(std::int64_t count) { step_count_ = count; }
 
 private:
-    static void check_lr(const std::string& name, double lr) {
-        OptionsCheck(name).non_negative("learning rate", lr).finite({{"learning rate", lr}});
-    }
-
     std::string name_;
-    double lr_;
+    std::shared_ptr<LearningRate> lr_;
     std::int64_t step_count_ = 0;
 };
 
