@@ -81,7 +81,7 @@ void train(const VaeOptions& opt) {
         auto samples = vae.decode_probabilities(fixed_latents);
         char name[64];
         std::snprintf(name, sizeof(name), "samples_epoch_%03lld.png", static_cast<long long>(epoch));
-        io::GridOptions grid{.range = io::PixelRange::zero_to_one};
+        io::GridOptions grid{.scale = data::PixelScale::unit};
         io::write_image_grid(fs::path(o.out) / name, samples, grid);
         io::write_image_grid(fs::path(o.out) / "samples.png", samples, grid);
         io::save_safetensors(fs::path(o.out) / "vae.safetensors", vae.state_dict());
@@ -123,7 +123,7 @@ void sample(const VaeOptions& opt) {
     auto trainer = load_trained<D>(opt, rng);
     auto& vae = trainer.model();
     fs::create_directories(opt.common.out);
-    io::GridOptions unit{.range = io::PixelRange::zero_to_one};
+    io::GridOptions unit{.scale = data::PixelScale::unit};
     auto samples_path = fs::path(opt.common.out) / "vae_samples.png";
     io::write_image_grid(samples_path, vae.sample(opt.n, rng), unit);
     std::cout << "samples: " << samples_path.string() << "\n";
@@ -134,7 +134,7 @@ void sample(const VaeOptions& opt) {
     auto rebuilt = vae.reconstruct(originals);
     auto pairs = concat(std::vector<Var<float, D>>{Var<float, D>(originals), Var<float, D>(rebuilt)}).value();
     auto recon_path = fs::path(opt.common.out) / "vae_reconstructions.png";
-    io::write_image_grid(recon_path, pairs.reshape({64, 784}), {.columns = 8, .range = io::PixelRange::zero_to_one});
+    io::write_image_grid(recon_path, pairs.reshape({64, 784}), {.columns = 8, .scale = data::PixelScale::unit});
     std::cout << "reconstructions (original, reconstruction): " << recon_path.string() << "\n";
 
     if (opt.latent == 2) {  // decode a 20x20 grid over [-3, 3]^2
@@ -147,7 +147,7 @@ void sample(const VaeOptions& opt) {
             }
         auto grid = vae.decode_probabilities(Tensor<float, D>::from_vector({side * side, 2}, z));
         auto traversal_path = fs::path(opt.common.out) / "vae_latent_traversal.png";
-        io::write_image_grid(traversal_path, grid, {.columns = side, .padding = 0, .range = io::PixelRange::zero_to_one});
+        io::write_image_grid(traversal_path, grid, {.columns = side, .padding = 0, .scale = data::PixelScale::unit});
         std::cout << "latent traversal: " << traversal_path.string() << "\n";
     }
 }

@@ -161,7 +161,7 @@ TEST_CASE("the checkpoint keeps the counters and the model's own tensor names", 
     CHECK(saved.loader.epoch == 2);
     CHECK(saved.loader.next_batch == 2);
     // The generator alone can be taken out under its PyTorch names (what `gan_mnist sample` needs).
-    State generator = models::select_prefixed(tensors, std::string("generator."));
+    State generator = models::take_prefix(std::string("generator."), tensors);
     std::vector<std::string> names;
     for (const auto& [name, t] : generator) names.push_back(name);
     std::sort(names.begin(), names.end());

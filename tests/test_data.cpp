@@ -111,7 +111,7 @@ TEST_CASE("IDX writes are atomic: they replace the old file and leave no tempora
                       Contains("2 images of 2x2 need 8 pixels, given 7"));
     CHECK_THROWS_WITH(write_idx_images(dir / "images", IdxImages{0, 2, 2, {}}), Contains("must be positive"));
     CHECK_THROWS_WITH(write_idx_labels(dir / "labels2", {}), Contains("empty labels file"));
-    CHECK_THROWS_WITH(write_idx_labels(dir / "no-such-folder" / "labels", {1}), Contains("cannot create temporary"));
+    CHECK_THROWS_WITH(write_idx_labels(dir / "no-such-folder" / "labels", {1}), Contains("write_idx_labels: cannot create a temporary file"));
     CHECK_FALSE(fs::exists(dir / "images"));
 }
 

@@ -508,9 +508,9 @@ TEST_CASE("load_into copies matching tensors in place and lists every mismatch a
             message = e.what();
         }
         CHECK_THAT(message, Contains("load_into: '" + path.string() + "': does not match the expected tensors"));
-        CHECK_THAT(message, Contains("1 missing (1.weight [3])"));
-        CHECK_THAT(message, Contains("2 unexpected (2.bias [1] F32, 2.weight [1, 4] F32)"));
-        CHECK_THAT(message, Contains("1 mismatched (0.weight: expected [4, 2] F32, file has [4, 3] F32)"));
+        CHECK_THAT(message, Contains("missing keys: \"1.weight\" [3] F32"));
+        CHECK_THAT(message, Contains("unexpected keys: \"2.bias\" [1] F32, \"2.weight\" [1, 4] F32"));
+        CHECK_THAT(message, Contains("shape mismatches: \"0.weight: checkpoint has [4, 3], model has [4, 2]\""));
         CHECK(weight.to_vector() == std::vector<float>(8, 7.f));
     }
     SECTION("a dtype the caller did not ask for is a mismatch") {
@@ -519,7 +519,7 @@ TEST_CASE("load_into copies matching tensors in place and lists every mismatch a
                                            {"2.weight", Tensor<double>::zeros({1, 4})},
                                            {"2.bias", Tensor<double>::zeros({1})}};
         CHECK_THROWS_WITH(io::load_into(path, as_double),
-                          Contains("4 mismatched (0.weight: expected [4, 3] F64, file has [4, 3] F32"));
+                          Contains("dtype mismatches: \"0.weight: checkpoint has F32, model has F64\""));
         io::load_into(path, as_double, {.convert_dtype = true});
         CHECK(io::find_tensor(as_double, "2.bias").item() == double(formula<float>({1}, 0.9, 0.4).item()));
     }
@@ -576,7 +576,7 @@ TEST_CASE("image grids lay out samples like torchvision and write a valid PNG", 
                             .image_width = 2,
                             .columns = 2,
                             .padding = 1,
-                            .range = io::PixelRange::minus_one_to_one,
+                            .scale = data::PixelScale::symmetric,
                             .pad_value = 9};
     const io::GrayImage grid = io::make_image_grid(images, options);
     CHECK(grid.width == 2 * (2 + 1) + 1);   // columns * (w + pad) + pad
@@ -626,7 +626,7 @@ TEST_CASE("image grids lay out samples like torchvision and write a valid PNG", 
 
 TEST_CASE("image grids of MNIST-sized samples in [0, 1] and bad input", "[io][png]") {
     const auto batch = formula<float>({10, 784}, 0.013, 0.0);  // sin in [-1, 1]: clamped below 0
-    const io::GrayImage grid = io::make_image_grid(batch, {.columns = 4, .range = io::PixelRange::zero_to_one});
+    const io::GrayImage grid = io::make_image_grid(batch, {.columns = 4, .scale = data::PixelScale::unit});
     CHECK(grid.width == 4 * 30 + 2);
     CHECK(grid.height == 3 * 30 + 2);
     CHECK(int(grid.pixels[2 * grid.width + 2]) == 0);  // sin(0) = 0 -> 0

@@ -94,7 +94,7 @@ std::vector<std::string> state_names(const M& module) {
     return names;
 }
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor<double>>>;
+using NamedTensors = nn::NamedTensors<double>;
 using Strings = std::vector<std::string>;
 
 // A module that exposes registration, to test the rules on names.
@@ -349,6 +349,28 @@ TEST_CASE("Dropout is the identity in eval and drops a fraction p, scaled by 1/(
 
     CHECK_THROWS_WITH(nn::Dropout<float>(1.5, gen), Contains("Dropout: probability must be in [0, 1], given 1.5"));
     CHECK_THROWS_WITH(nn::Dropout<float>(-0.1, gen), Contains("given -0.1"));
+}
+
+TEST_CASE("Dropout draws from the caller's Generator and keeps drawing after it is destroyed", "[dropout][lifetime]") {
+    Var<float> x(formula<float>({50, 40}, 0.37, 0.1, 1.0, 2.0));
+    auto mask = [&](nn::Dropout<float>& layer) { return layer(x).value().to_vector(); };
+    Generator twin(21);  // the same seed: predicts the masks of the layer whose generator goes away
+    nn::Dropout<float> reference(0.5, twin);
+    auto gen = std::make_unique<Generator>(21);
+    nn::Dropout<float> drop(0.5, *gen);
+    CHECK(mask(drop) == mask(reference));
+
+    // The layer and the caller share one stream: rewinding the caller's generator (as a resumed run
+    // does) rewinds the layer, and the caller's own draws move the layer's on.
+    gen->set_state(21, 0);
+    twin.set_state(21, 0);
+    CHECK(mask(drop) == mask(reference));
+    Tensor<float>::uniform({7}, *gen);
+    Tensor<float>::uniform({7}, twin);
+    CHECK(mask(drop) == mask(reference));
+
+    gen.reset();
+    for (int i = 0; i < 3; ++i) CHECK(mask(drop) == mask(reference));
 }
 
 TEST_CASE("train() and eval() reach every nested module", "[nn][module][sequential]") {

@@ -277,21 +277,21 @@ TEST_CASE("load_state names missing, unexpected and mismatched entries and chang
 
     SECTION("a missing buffer") {
         REQUIRE_THROWS_WITH(opt.load_state(without("1.exp_avg_sq")),
-                            Contains("Adam::load_state") && Contains("missing [1.exp_avg_sq]"));
+                            Contains("Adam::load_state") && Contains("missing keys: \"1.exp_avg_sq\""));
     }
     SECTION("a missing global step") {
-        REQUIRE_THROWS_WITH(opt.load_state(without("step")), Contains("missing [step]"));
+        REQUIRE_THROWS_WITH(opt.load_state(without("step")), Contains("missing keys: \"step\""));
     }
     SECTION("unexpected entries: an index out of range and a foreign buffer name") {
         auto s = good;
         s.emplace_back("4.step", Tensor<double>::scalar(1));
         s.emplace_back("0.momentum_buffer", Tensor<double>::zeros({2, 3}));
-        REQUIRE_THROWS_WITH(opt.load_state(s), Contains("unexpected [4.step, 0.momentum_buffer]"));
+        REQUIRE_THROWS_WITH(opt.load_state(s), Contains("unexpected keys: \"4.step\" [], \"0.momentum_buffer\" [2, 3]"));
     }
     SECTION("a buffer of the wrong shape") {
         auto s = without("0.exp_avg");
         s.emplace_back("0.exp_avg", Tensor<double>::zeros({3, 2}));
-        REQUIRE_THROWS_WITH(opt.load_state(s), Contains("mismatched [0.exp_avg: expected [2, 3], given [3, 2]]"));
+        REQUIRE_THROWS_WITH(opt.load_state(s), Contains("shape mismatches: \"0.exp_avg: checkpoint has [3, 2], model has [2, 3]\""));
     }
     SECTION("a step count that is not a positive integer") {
         auto s = without("0.step");
@@ -301,7 +301,7 @@ TEST_CASE("load_state names missing, unexpected and mismatched entries and chang
     SECTION("a duplicated entry") {
         auto s = good;
         s.push_back(good[1]);
-        REQUIRE_THROWS_WITH(opt.load_state(s), Contains("entry '0.step' appears twice"));
+        REQUIRE_THROWS_WITH(opt.load_state(s), Contains("duplicated keys: \"0.step\""));
     }
     // A failed load leaves the optimizer as it was.
     auto after = opt.state();
@@ -556,4 +556,29 @@ TEST_CASE("apply_update refuses slots without the buffers the update needs", "[o
                       "apply_update (SGD): slot 0 (4 elements) has no gradient buffer");
     std::vector<ParamSlot<float>> empty = {{nullptr, nullptr, nullptr, nullptr, nullptr, 0}};
     CHECK_NOTHROW(Kernels<Cpu>::apply_update<float>(empty, adam));
+}
+
+TEST_CASE("an LR scheduler follows its optimizer when it moves and outlives it", "[lr_scheduler][lifetime]") {
+    Problem<double> problem;
+    auto opt = std::make_unique<optim::SGD<double>>(problem.params(), optim::SgdOptions{.lr = 0.1});
+    optim::StepLR schedule(*opt, 2, 0.5);
+    schedule.step();
+    schedule.step();
+    CHECK(opt->lr() == Approx(0.05));
+
+    // Moving the optimizer (e.g. into a container) takes its schedule along.
+    auto moved = std::make_unique<optim::SGD<double>>(std::move(*opt));
+    opt.reset();
+    schedule.step();
+    schedule.step();
+    CHECK(moved->lr() == Approx(0.025));
+    problem.run_step(*moved, 1);  // the moved optimizer still trains
+
+    // The caller's optimizer is gone; the schedule still runs (and, as in PyTorch, changes nothing else).
+    moved.reset();
+    schedule.step();
+    schedule.step();
+    CHECK(schedule.lr() == Approx(0.0125));
+    schedule.set_last_epoch(0);
+    CHECK(schedule.lr() == Approx(0.1));
 }

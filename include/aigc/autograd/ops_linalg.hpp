@@ -1,5 +1,7 @@
 #pragma once
-// matmul and linear (x W^T + b, fused so the bias add costs no extra pass over memory).
+// matmul and linear (x W^T + b). linear broadcasts the bias into the output first and lets the
+// GEMM accumulate onto it (beta = 1): no separate add kernel and no temporary, but not fused either --
+// the bias write is one pass over the output, and the GEMM then reads what it adds to.
 #include "var.hpp"
 
 namespace aigc {

@@ -4,6 +4,8 @@
 // stream, and a checkpoint only needs (seed, offset) to resume it exactly.
 #include <cmath>
 #include <cstdint>
+#include <memory>
+#include <utility>
 
 #include "device.hpp"
 #include "error.hpp"
@@ -82,37 +84,53 @@ struct RandomStream {
     std::uint64_t offset = 0;
 };
 
+// A seeded Philox stream. Copies are snapshots (value semantics: a copy continues the same numbers
+// on its own); share() hands out a second handle on the very same stream for code that must keep
+// drawing from the caller's generator after construction (nn::Dropout), so that code co-owns the
+// stream instead of pointing into a Generator its caller may destroy.
 class Generator {
 public:
-    explicit Generator(std::uint64_t seed = 0x5EEDull) : seed_(seed) {}
+    explicit Generator(std::uint64_t seed = 0x5EEDull) : stream_(std::make_shared<Stream>(Stream{seed, 0})) {}
+    Generator(const Generator& other) : stream_(std::make_shared<Stream>(*other.stream_)) {}
+    // Overwrites the state in place, so the handles share() gave out follow (e.g. on resume).
+    Generator& operator=(const Generator& other) {
+        *stream_ = *other.stream_;
+        return *this;
+    }
+
+    // A handle on this same stream, not a snapshot: a draw through either moves both on, and the
+    // stream lives as long as any handle does.
+    Generator share() { return Generator(stream_); }
 
     // Reserve n values; the generator moves past them so the next fill draws fresh numbers.
     RandomStream reserve(std::uint64_t n) {
-        RandomStream stream{seed_, offset_};
-        offset_ += (n + 3) / 4;
+        RandomStream stream{stream_->seed, stream_->offset};
+        stream_->offset += (n + 3) / 4;
         return stream;
     }
 
-    std::uint64_t seed() const { return seed_; }
-    std::uint64_t offset() const { return offset_; }
+    std::uint64_t seed() const { return stream_->seed; }
+    std::uint64_t offset() const { return stream_->offset; }
     // Restores a saved state (checkpoint resume).
-    void set_state(std::uint64_t seed, std::uint64_t offset) {
-        seed_ = seed;
-        offset_ = offset;
-    }
+    void set_state(std::uint64_t seed, std::uint64_t offset) { *stream_ = {seed, offset}; }
 
     // Host-side draws for code that needs a few numbers (shuffles, init of tiny buffers).
-    double next_uniform() { return philox::uniform_at<double>(seed_, reserve(1).offset, 0); }
+    double next_uniform() { return philox::uniform_at<double>(stream_->seed, reserve(1).offset, 0); }
     std::uint64_t next_below(std::uint64_t bound) {
         AIGC_CHECK(bound > 0, "Generator::next_below: bound must be positive");
-        philox::Block b = philox::generate(seed_, reserve(4).offset);
+        philox::Block b = philox::generate(stream_->seed, reserve(4).offset);
         std::uint64_t bits = (static_cast<std::uint64_t>(b.v[0]) << 32) | b.v[1];
         return bits % bound;  // bias < bound / 2^64: negligible for data-set sizes
     }
 
 private:
-    std::uint64_t seed_;
-    std::uint64_t offset_ = 0;
+    struct Stream {
+        std::uint64_t seed;
+        std::uint64_t offset;
+    };
+    explicit Generator(std::shared_ptr<Stream> stream) : stream_(std::move(stream)) {}
+
+    std::shared_ptr<Stream> stream_;
 };
 
 }  // namespace aigc

@@ -3,9 +3,12 @@
 // copies). Single-precision GEMM runs our AVX2/FMA kernel where the CPU has it (gemm_avx2.hpp),
 // plain loops on older x86-64 CPUs (gemm_reference.hpp), Eigen's elsewhere and for double;
 // element-wise maps are loops over the shared functors, or their vector forms where they have one
-// (vector_math.hpp). Work big enough to pay for it is split over the thread pool in chunks whose
-// boundaries do not depend on the thread count, so results are bit-identical for any
-// AIGC_NUM_THREADS.
+// (vector_math.hpp). Work big enough to pay for it is split over the thread pool. Maps, fills and
+// optimizer updates cut chunks whose boundaries do not depend on the thread count, so their
+// results are bit-identical for any AIGC_NUM_THREADS. GEMM gives each thread a few column chunks,
+// so its split does depend on the count: our float kernels still give the same bits (each C
+// element is the same sequence of operations in any chunk), Eigen's GEMM (double, and float off
+// x86-64) does not. Reductions run on one thread.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -1,9 +1,9 @@
 #pragma once
-// The CPU backend's worker threads. A kernel splits its work into a fixed list of chunks (the
-// split never depends on the thread count, so results are bit-identical for any count) and
+// The CPU backend's worker threads. A kernel splits its work into a list of chunks and
 // parallel_for hands them out one at a time: the calling thread takes chunks too, and a worker
 // that the OS has not scheduled yet simply gets none. That matters on a small shared machine,
-// where OpenMP's fixed split and spinning barriers make a loaded core stall the whole kernel.
+// where a fixed split per thread (OpenMP's static schedule) makes a loaded core stall the whole
+// kernel. Whether results depend on the thread count is up to the kernel's split (kernels.hpp).
 //
 // One 64-bit word carries the job: generation (32 bits) | chunk count (16) | next chunk (16).
 // Claiming a chunk is a compare-and-swap on that word, so a worker that read a stale job fails

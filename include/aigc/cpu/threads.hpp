@@ -1,8 +1,9 @@
 #pragma once
 // CPU thread count: AIGC_NUM_THREADS from the environment, or set_num_threads(); the default is
 // every core this process may run on. The kernels share their work through our own pool
-// (thread_pool.hpp), so Eigen itself is kept single-threaded: its OpenMP GEMM inside a pool chunk
-// would put n^2 threads on n cores.
+// (thread_pool.hpp); aigc does not use OpenMP. Eigen threads its GEMM only under OpenMP, so it is
+// single-threaded here, and setNbThreads(1) keeps it so in a program that enables OpenMP for its
+// own reasons: Eigen threads inside pool chunks would put n^2 threads on n cores.
 #include <cstdlib>
 #include <string>
 

@@ -16,11 +16,9 @@
 #include <system_error>
 #include <vector>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "../core/error.hpp"
 #include "../core/shape.hpp"
+#include "../io/atomic_file.hpp"
 
 namespace aigc::data {
 
@@ -142,46 +140,6 @@ inline std::vector<std::uint8_t> read_data(const std::filesystem::path& path, st
     return data;
 }
 
-// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename over the
-// target, fsync the folder. A crash leaves either the old file or the new one, never half of one.
-inline void write_file_atomically(const std::filesystem::path& path, const std::vector<unsigned char>& bytes) {
-    const std::string name = path.string();
-    const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    // Hidden name in the same folder, so rename() stays within one file system.
-    const std::string temp =
-        (folder / detail::concat('.', path.filename().string(), ".tmp.", ::getpid())).string();
-    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    AIGC_CHECK(fd >= 0, name, ": cannot create temporary file ", temp, ": ", std::strerror(errno));
-    std::size_t written = 0;
-    while (written < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const int saved = errno;
-            ::close(fd);
-            ::unlink(temp.c_str());
-            fail(detail::concat(name, ": write failed after ", written, " of ", bytes.size(), " bytes: ",
-                                std::strerror(saved)));
-        }
-        written += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        const int saved = errno;
-        ::unlink(temp.c_str());
-        fail(detail::concat(name, ": cannot flush temporary file ", temp, ": ", std::strerror(saved)));
-    }
-    if (::rename(temp.c_str(), name.c_str()) != 0) {
-        const int saved = errno;
-        ::unlink(temp.c_str());
-        fail(detail::concat(name, ": cannot rename ", temp, " into place: ", std::strerror(saved)));
-    }
-    int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {  // persisting the rename; the data itself is already safe if this is unsupported
-        ::fsync(dir);
-        ::close(dir);
-    }
-}
-
 inline std::vector<unsigned char> header_bytes(int rank, const std::vector<std::uint32_t>& dims) {
     std::vector<unsigned char> bytes(4 + 4 * static_cast<std::size_t>(rank));
     bytes[0] = 0;
@@ -190,6 +148,16 @@ inline std::vector<unsigned char> header_bytes(int rank, const std::vector<std::
     bytes[3] = static_cast<unsigned char>(rank);
     for (int axis = 0; axis < rank; ++axis) write_be32(dims[static_cast<std::size_t>(axis)], bytes.data() + 4 + 4 * axis);
     return bytes;
+}
+
+// Header then data through io::AtomicFile: a crash leaves the old file or the new one, never half.
+inline void write_file(const std::filesystem::path& path, const char* operation, int rank,
+                       const std::vector<std::uint32_t>& dims, const std::vector<std::uint8_t>& data) {
+    const std::vector<unsigned char> header = header_bytes(rank, dims);
+    io::AtomicFile file(path, operation);
+    file.write(header.data(), header.size());
+    file.write(data.data(), data.size());
+    file.commit();
 }
 
 }  // namespace idx
@@ -242,11 +210,10 @@ inline void write_idx_images(const std::filesystem::path& path, const IdxImages&
     const index_t expected = images.count * images.rows * images.cols;
     AIGC_CHECK(static_cast<index_t>(images.pixels.size()) == expected, name, ": ", images.count, " images of ",
                images.rows, "x", images.cols, " need ", expected, " pixels, given ", images.pixels.size());
-    std::vector<unsigned char> bytes = idx::header_bytes(
-        idx::images_rank, {static_cast<std::uint32_t>(images.count), static_cast<std::uint32_t>(images.rows),
-                           static_cast<std::uint32_t>(images.cols)});
-    bytes.insert(bytes.end(), images.pixels.begin(), images.pixels.end());
-    idx::write_file_atomically(path, bytes);
+    idx::write_file(path, "write_idx_images", idx::images_rank,
+                    {static_cast<std::uint32_t>(images.count), static_cast<std::uint32_t>(images.rows),
+                     static_cast<std::uint32_t>(images.cols)},
+                    images.pixels);
 }
 
 // Writes labels [count] as an IDX ubyte file, atomically.
@@ -255,10 +222,7 @@ inline void write_idx_labels(const std::filesystem::path& path, const std::vecto
     AIGC_CHECK(!labels.empty(), name, ": cannot write an empty labels file");
     AIGC_CHECK(labels.size() <= idx::max_count, name, ": cannot write ", labels.size(),
                " labels; the limit is ", idx::max_count);
-    std::vector<unsigned char> bytes =
-        idx::header_bytes(idx::labels_rank, {static_cast<std::uint32_t>(labels.size())});
-    bytes.insert(bytes.end(), labels.begin(), labels.end());
-    idx::write_file_atomically(path, bytes);
+    idx::write_file(path, "write_idx_labels", idx::labels_rank, {static_cast<std::uint32_t>(labels.size())}, labels);
 }
 
 }  // namespace aigc::data

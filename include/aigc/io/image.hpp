@@ -10,26 +10,24 @@
 
 #include "../core/error.hpp"
 #include "../cpu.hpp"
+#include "../data/pixels.hpp"
 #include "png.hpp"
 
 namespace aigc::io {
-
-enum class PixelRange {
-    minus_one_to_one,  // tanh outputs (the GAN generator): -1 -> 0 (black), 1 -> 255 (white)
-    zero_to_one,       // sigmoid outputs and MNIST pixels (the VAE decoder)
-};
 
 struct GridOptions {
     index_t image_height = 28;
     index_t image_width = 28;
     index_t columns = 8;  // images per row (torchvision's nrow)
     index_t padding = 2;  // pixels between images and around the border
-    PixelRange range = PixelRange::minus_one_to_one;
+    // symmetric for tanh outputs (the GAN generator: -1 -> black, 1 -> white), unit for sigmoid
+    // outputs and MNIST pixels (the VAE decoder).
+    data::PixelScale scale = data::PixelScale::symmetric;
     std::uint8_t pad_value = 0;
 };
 
 // images [n, image_height * image_width] (any shape whose first dimension is n and whose rows hold
-// one image each). Pixel = floor(255 u + 0.5) clamped to [0, 255], u = (x + 1) / 2 or x by range:
+// one image each). Pixel = floor(255 u + 0.5) clamped to [0, 255], u = (x + 1) / 2 or x by scale:
 // the same rounding as torchvision's save_image.
 template <class T, class D>
 GrayImage make_image_grid(const Tensor<T, D>& images, const GridOptions& options = {}) {
@@ -65,7 +63,7 @@ GrayImage make_image_grid(const Tensor<T, D>& images, const GridOptions& options
                 const double value = static_cast<double>(values[static_cast<std::size_t>((k * h + y) * w + x)]);
                 AIGC_CHECK(std::isfinite(value), "make_image_grid: image ", k, " pixel (", y, ", ", x, ") is ", value,
                            "; cannot draw a non-finite value");
-                const double unit = options.range == PixelRange::minus_one_to_one ? (value + 1.0) / 2.0 : value;
+                const double unit = options.scale == data::PixelScale::symmetric ? (value + 1.0) / 2.0 : value;
                 const double level = std::clamp(std::floor(unit * 255.0 + 0.5), 0.0, 255.0);
                 grid.pixels[static_cast<std::size_t>((top + y) * grid_width + left + x)] =
                     static_cast<std::uint8_t>(level);

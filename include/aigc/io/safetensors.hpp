@@ -25,6 +25,7 @@
 
 #include "../core/error.hpp"
 #include "../cpu.hpp"
+#include "../nn/state_check.hpp"
 #include "atomic_file.hpp"
 #include "metadata.hpp"
 #include "named_tensors.hpp"
@@ -160,19 +161,6 @@ private:
     SafetensorsHeader header_;
 };
 
-inline bool same_shape(const TensorEntry& entry, const Shape& shape) {
-    if (entry.shape.size() != static_cast<std::size_t>(shape.rank())) return false;
-    for (int axis = 0; axis < shape.rank(); ++axis)
-        if (entry.shape[axis] != shape[axis]) return false;
-    return true;
-}
-
-// "0.weight [256, 100]" (with the dtype when it matters).
-inline std::string describe(const std::string& name, const Shape& shape) { return name + " " + shape.str(); }
-inline std::string describe(const TensorEntry& entry) {
-    return entry.name + " " + entry.shape_str() + " " + entry.dtype;
-}
-
 }  // namespace detail
 
 // Writes tensors (any order; stored sorted by name) and metadata strings atomically: a failure
@@ -247,48 +235,31 @@ NamedTensors<T, D> load_safetensors(const std::filesystem::path& path, LoadOptio
     return tensors;
 }
 
-// The tensors named in expected, in expected's order, checked against it: one error lists every
-// missing, unexpected and mismatched (shape or dtype) entry, which is what loading a checkpoint of
-// another architecture should say. Nothing is read unless everything matches.
+// The tensors named in expected, in expected's order, checked against it: one error
+// (nn::check_state) lists every missing, unexpected and mismatched (shape or dtype) entry, which is
+// what loading a checkpoint of another architecture should say. Nothing is read unless
+// everything matches.
 template <class T, class D>
 NamedTensors<T, D> load_matching(const std::filesystem::path& path, const NamedTensors<T, D>& expected,
                                  LoadOptions options = {}, const std::string& operation = "load_matching") {
     detail::SafetensorsReader reader(path, operation);
     std::map<std::string, const TensorEntry*> in_file;
-    for (const TensorEntry& entry : reader.header().tensors) in_file[entry.name] = &entry;
-
-    std::vector<std::string> missing, unexpected, mismatched;
+    std::vector<nn::EntrySignature> given;
+    for (const TensorEntry& entry : reader.header().tensors) {
+        in_file[entry.name] = &entry;
+        given.push_back({entry.name, entry.shape, entry.dtype, true});
+    }
     std::set<std::string> wanted;
-    for (const auto& [name, tensor] : expected) {
-        if (!wanted.insert(name).second) reader.error("the expected list names '" + name + "' twice");
-        auto found = in_file.find(name);
-        if (found == in_file.end()) {
-            missing.push_back(detail::describe(name, tensor.shape()));
-            continue;
-        }
-        const TensorEntry& entry = *found->second;
-        if (!detail::same_shape(entry, tensor.shape()) ||
-            !detail::SafetensorsReader::dtype_problem<T>(entry, options).empty())
-            mismatched.push_back(aigc::detail::concat(name, ": expected ", tensor.shape(), " ",
-                                                      safetensors_dtype_of<T>(), ", file has ", entry.shape_str(), " ",
-                                                      entry.dtype));
+    std::vector<nn::EntrySignature> wants = nn::signatures(expected);
+    for (nn::EntrySignature& want : wants) {
+        if (!wanted.insert(want.name).second) reader.error("the expected list names '" + want.name + "' twice");
+        // A dtype that LoadOptions lets us convert counts as the one expected.
+        auto found = in_file.find(want.name);
+        bool convertible = found != in_file.end() &&
+                           detail::SafetensorsReader::dtype_problem<T>(*found->second, options).empty();
+        want.dtype = convertible ? found->second->dtype : std::string(safetensors_dtype_of<T>());
     }
-    for (const TensorEntry& entry : reader.header().tensors)
-        if (!wanted.count(entry.name)) unexpected.push_back(detail::describe(entry));
-
-    if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
-        auto list = [](const char* label, const std::vector<std::string>& items) {
-            if (items.empty()) return std::string();
-            std::string text = aigc::detail::concat("; ", items.size(), " ", label, " (");
-            for (std::size_t i = 0; i < items.size(); ++i) {
-                if (i) text += ", ";
-                text += items[i];
-            }
-            return text + ")";
-        };
-        reader.error("does not match the expected tensors (another model or a different configuration?)" +
-                     list("missing", missing) + list("unexpected", unexpected) + list("mismatched", mismatched));
-    }
+    nn::check_state(reader.context() + ": does not match the expected tensors", wants, given);
     NamedTensors<T, D> loaded;
     for (const auto& [name, tensor] : expected)
         loaded.emplace_back(name, reader.read<T, D>(*in_file.at(name), options));

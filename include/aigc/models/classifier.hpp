@@ -94,7 +94,7 @@ public:
     void load_state(const NamedTensors<T, D>& all) {
         load_or_keep(state(), all, [this](const NamedTensors<T, D>& s) {
             net_->load_state_dict(select_unprefixed(s, "optimizer."));
-            optimizer_.load_state(select_prefixed(s, "optimizer."));
+            optimizer_.load_state(take_prefix("optimizer.", s));
         });
     }
     NamedTensors<T, D> model_state() const { return net_->state_dict(); }

@@ -118,10 +118,10 @@ public:
     // All or nothing: a state that does not fit changes nothing (see load_or_keep).
     void load_state(const NamedTensors<T, D>& all) {
         load_or_keep(state(), all, [this](const NamedTensors<T, D>& s) {
-            generator_->load_state_dict(select_prefixed(s, "generator."));
-            discriminator_->load_state_dict(select_prefixed(s, "discriminator."));
-            opt_g_.load_state(select_prefixed(s, "opt_g."));
-            opt_d_.load_state(select_prefixed(s, "opt_d."));
+            generator_->load_state_dict(take_prefix("generator.", s));
+            discriminator_->load_state_dict(take_prefix("discriminator.", s));
+            opt_g_.load_state(take_prefix("opt_g.", s));
+            opt_d_.load_state(take_prefix("opt_d.", s));
         });
     }
     // The generator alone (what `sample` needs and what PyTorch's G.load_state_dict takes).

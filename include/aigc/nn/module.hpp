@@ -8,7 +8,6 @@
 // optimizers holding parameters() keep seeing the same tensors.
 #include <deque>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
@@ -17,6 +16,8 @@
 #include <vector>
 
 #include "../autograd/autograd.hpp"
+#include "named_tensors.hpp"
+#include "state_check.hpp"
 
 namespace aigc::nn {
 
@@ -25,7 +26,7 @@ class Module {
 public:
     using value_type = T;
     using device_type = D;
-    using NamedTensors = std::vector<std::pair<std::string, Tensor<T, D>>>;
+    using NamedTensors = nn::NamedTensors<T, D>;
 
     Module() = default;
     virtual ~Module() = default;
@@ -82,36 +83,12 @@ public:
 
     // Copies every entry of `state` into the tensor of the same name. All names and shapes are
     // checked before anything is written, so a failed load leaves the module unchanged; the error
-    // lists every missing, unexpected, duplicated and mismatched entry at once.
+    // lists every missing, unexpected, duplicated and mismatched entry at once (nn::check_state).
     void load_state_dict(const NamedTensors& state) {
         NamedTensors own = state_dict();
+        check_state("load_state_dict: the state does not match " + type_name(), signatures(own), signatures(state));
         std::unordered_map<std::string, const Tensor<T, D>*> given;
-        std::vector<std::string> duplicated, unexpected, missing, mismatched;
-        for (const auto& [name, tensor] : state)
-            if (!given.emplace(name, &tensor).second) duplicated.push_back(name);
-        std::unordered_set<std::string> known;
-        for (const auto& [name, tensor] : own) {
-            known.insert(name);
-            auto it = given.find(name);
-            if (it == given.end()) {
-                missing.push_back(name);
-            } else if (!(it->second->shape() == tensor.shape())) {
-                mismatched.push_back(detail::concat(name, ": checkpoint has ", it->second->shape(), ", model has ",
-                                                    tensor.shape()));
-            }
-        }
-        for (const auto& [name, tensor] : state)
-            if (!known.count(name)) unexpected.push_back(name);
-        if (!missing.empty() || !unexpected.empty() || !duplicated.empty() || !mismatched.empty()) {
-            std::ostringstream msg;
-            msg << "load_state_dict: cannot load the state into " << type_name() << " (" << own.size()
-                << " entries expected, " << state.size() << " given)";
-            list(msg, "missing keys", missing);
-            list(msg, "unexpected keys", unexpected);
-            list(msg, "duplicated keys", duplicated);
-            list(msg, "shape mismatches", mismatched);
-            fail(msg.str());
-        }
+        for (const auto& [name, tensor] : state) given.emplace(name, &tensor);
         for (auto& [name, tensor] : own) tensor.copy_from(*given.at(name));
     }
 
@@ -182,12 +159,6 @@ private:
         for (const auto& entry : buffers_) used = used || entry.first == name;
         for (const auto& entry : children_) used = used || entry.first == name;
         AIGC_CHECK(!used, type_name(), "::", op, ": name '", name, "' is already registered");
-    }
-
-    static void list(std::ostream& out, const char* what, const std::vector<std::string>& names) {
-        if (names.empty()) return;
-        out << "; " << what << ": ";
-        for (std::size_t i = 0; i < names.size(); ++i) out << (i ? ", " : "") << '"' << names[i] << '"';
     }
 
     // deques: registering more entries never moves earlier ones, so returned references stay valid.

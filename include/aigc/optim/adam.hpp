@@ -43,16 +43,15 @@ protected:
           options_(options), decoupled_(decoupled) {}
 
 private:
+    // beta < 1: the bias corrections 1 - beta^t divide the step.
     static const Options& validated(const Options& o, const char* name) {
-        AIGC_CHECK(o.lr >= 0.0, name, ": learning rate must be >= 0, given ", o.lr);
-        // An infinite value passes ">= 0" and turns every weight into Inf/NaN on the first step.
-        AIGC_CHECK(std::isfinite(o.lr) && std::isfinite(o.eps) && std::isfinite(o.weight_decay), name,
-                   ": lr, eps and weight_decay must be finite, given lr ", o.lr, ", eps ", o.eps, ", weight_decay ",
-                   o.weight_decay);
-        AIGC_CHECK(o.beta1 >= 0.0 && o.beta1 < 1.0, name, ": beta1 must be in [0, 1), given ", o.beta1);
-        AIGC_CHECK(o.beta2 >= 0.0 && o.beta2 < 1.0, name, ": beta2 must be in [0, 1), given ", o.beta2);
-        AIGC_CHECK(o.eps >= 0.0, name, ": eps must be >= 0, given ", o.eps);
-        AIGC_CHECK(o.weight_decay >= 0.0, name, ": weight_decay must be >= 0, given ", o.weight_decay);
+        OptionsCheck(name)
+            .non_negative("learning rate", o.lr)
+            .finite({{"lr", o.lr}, {"eps", o.eps}, {"weight_decay", o.weight_decay}})
+            .unit_interval("beta1", o.beta1, false)
+            .unit_interval("beta2", o.beta2, false)
+            .non_negative("eps", o.eps)
+            .non_negative("weight_decay", o.weight_decay);
         return o;
     }
 

@@ -5,9 +5,11 @@
 // advances one epoch. Because the lr depends only on (base_lr, last_epoch), a checkpoint needs
 // only last_epoch(): rebuild optimizer and scheduler as at the start, then set_last_epoch(saved).
 // (PyTorch's chainable form gives the same values up to rounding; schedulers here do not compose.)
-// The optimizer must outlive its scheduler.
+// A scheduler holds the optimizer's shared LearningRate, not the optimizer: it follows the
+// optimizer through a move and stays valid after the optimizer is destroyed.
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <numbers>
 
 #include "optimizer.hpp"
@@ -27,21 +29,21 @@ public:
     void set_last_epoch(std::int64_t epoch) {
         AIGC_CHECK(epoch >= 0, name_, ": epoch must be >= 0, given ", epoch);
         last_epoch_ = epoch;
-        optimizer_.set_lr(lr_at(epoch));
+        lr_->set(lr_at(epoch));
     }
     double base_lr() const { return base_lr_; }
-    double lr() const { return optimizer_.lr(); }  // PyTorch's get_last_lr()
+    double lr() const { return lr_->get(); }  // PyTorch's get_last_lr()
     // The learning rate this schedule gives at `epoch` (>= 0).
     virtual double lr_at(std::int64_t epoch) const = 0;
 
 protected:
     LrScheduler(OptimizerBase& optimizer, const char* name)
-        : optimizer_(optimizer), base_lr_(optimizer.lr()), name_(name) {}
+        : lr_(optimizer.shared_lr()), base_lr_(optimizer.lr()), name_(name) {}
     // Called at the end of each derived constructor, once lr_at() can run.
     void start() { set_last_epoch(0); }
 
 private:
-    OptimizerBase& optimizer_;
+    std::shared_ptr<LearningRate> lr_;
     double base_lr_;
     const char* name_;
     std::int64_t last_epoch_ = 0;

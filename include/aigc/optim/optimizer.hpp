@@ -16,14 +16,36 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "../autograd/var.hpp"
+#include "../nn/named_tensors.hpp"
+#include "../nn/state_check.hpp"
+#include "options_check.hpp"
 
 namespace aigc::optim {
+
+// An optimizer's learning rate, shared with the LR schedulers that drive it. A scheduler holds
+// this cell rather than the optimizer, so it follows the optimizer when that is moved and stays
+// valid after it is destroyed (it then sets a rate nobody reads), as a PyTorch scheduler's
+// reference keeps its optimizer alive.
+class LearningRate {
+public:
+    LearningRate(std::string optimizer, double value) : optimizer_(std::move(optimizer)) { set(value); }
+    double get() const { return value_; }
+    void set(double value) {
+        OptionsCheck(optimizer_).non_negative("learning rate", value).finite({{"learning rate", value}});
+        value_ = value;
+    }
+
+private:
+    std::string optimizer_;  // names the optimizer in errors
+    double value_ = 0.0;
+};
 
 // The part of an optimizer that does not depend on the element type or device: its name, the
 // learning rate (what LR schedulers change) and the number of step() calls.
@@ -31,34 +53,37 @@ class OptimizerBase {
 public:
     virtual ~OptimizerBase() = default;
     // Movable, not copyable: a copy would share the state buffers (tensor handles share storage)
-    // while keeping its own step counts, silently corrupting both optimizers.
+    // while keeping its own step counts, silently corrupting both optimizers. A move hands the
+    // learning rate, and so its schedulers, to the new optimizer; the moved-from one keeps a copy.
     OptimizerBase(const OptimizerBase&) = delete;
     OptimizerBase& operator=(const OptimizerBase&) = delete;
-    OptimizerBase(OptimizerBase&&) = default;
-    OptimizerBase& operator=(OptimizerBase&&) = default;
+    OptimizerBase(OptimizerBase&& other)
+        : name_(other.name_), lr_(std::exchange(other.lr_, std::make_shared<LearningRate>(*other.lr_))),
+          step_count_(other.step_count_) {}
+    OptimizerBase& operator=(OptimizerBase&& other) {
+        name_ = other.name_;
+        lr_ = std::exchange(other.lr_, std::make_shared<LearningRate>(*other.lr_));
+        step_count_ = other.step_count_;
+        return *this;
+    }
 
     const std::string& name() const { return name_; }
-    double lr() const { return lr_; }
-    void set_lr(double lr) {
-        check_lr(name_, lr);
-        lr_ = lr;
-    }
+    double lr() const { return lr_->get(); }
+    void set_lr(double lr) { lr_->set(lr); }
+    // What an LR scheduler holds (see LearningRate).
+    std::shared_ptr<LearningRate> shared_lr() const { return lr_; }
     // Number of step() calls so far (restored by load_state).
     std::int64_t step_count() const { return step_count_; }
 
 protected:
-    OptimizerBase(std::string name, double lr) : name_(std::move(name)), lr_(lr) { check_lr(name_, lr); }
+    OptimizerBase(std::string name, double lr)
+        : name_(std::move(name)), lr_(std::make_shared<LearningRate>(name_, lr)) {}
     void count_step() { ++step_count_; }
     void set_step_count(std::int64_t count) { step_count_ = count; }
 
 private:
-    static void check_lr(const std::string& name, double lr) {
-        AIGC_CHECK(lr >= 0.0, name, ": learning rate must be >= 0, given ", lr);
-        AIGC_CHECK(std::isfinite(lr), name, ": learning rate must be finite, given ", lr);
-    }
-
     std::string name_;
-    double lr_;
+    std::shared_ptr<LearningRate> lr_;
     std::int64_t step_count_ = 0;
 };
 
@@ -69,7 +94,7 @@ public:
     using Tensor = aigc::Tensor<T, D>;
     // Checkpoint state, PyTorch-like names: "step" (step() calls), then for every parameter i that
     // has state: "i.step" (its own update count) and its buffers, e.g. "i.exp_avg", "i.exp_avg_sq".
-    using State = std::vector<std::pair<std::string, Tensor>>;
+    using State = nn::NamedTensors<T, D>;
     static constexpr int max_buffers = 3;  // ParamSlot::state0..state2
 
     // One update of every parameter that has a gradient.
@@ -119,58 +144,26 @@ public:
     }
 
     // Replaces the whole state with a saved one (values are copied). Every name, shape and count is
-    // checked first; on any problem nothing changes and the error lists missing, unexpected and
-    // mismatched entries.
+    // checked first; on any problem nothing changes and the error (nn::check_state) lists every
+    // missing, unexpected, duplicated and mismatched entry.
     void load_state(const State& state) {
         const std::string op = name() + "::load_state";
-        std::vector<std::string> unexpected, mismatched, missing;
-        std::int64_t loaded_step_count = -1;
+        nn::check_state(detail::concat(op, ": the state does not match this ", name(), " of ", params_.size(),
+                                       " parameters with buffers ", buffer_list()),
+                        expected_entries(state), nn::signatures(state));
+        std::int64_t loaded_step_count = 0;
         std::vector<ParamState> loaded(params_.size());
-        std::vector<int> seen(params_.size(), 0);  // bit 0: "i.step", bit b+1: buffer b
         for (const auto& [entry_name, value] : state) {
             if (entry_name == "step") {
-                AIGC_CHECK(loaded_step_count < 0, op, ": entry 'step' appears twice");
                 loaded_step_count = read_count(op, entry_name, value, 0);
                 continue;
             }
             std::size_t index = 0;
             std::string field;
-            if (!split_entry(entry_name, index, field) || index >= params_.size()) {
-                unexpected.push_back(entry_name);
-                continue;
-            }
-            int bit = field == "step" ? 0 : buffer_index(field) + 1;
-            if (bit < 0) {
-                unexpected.push_back(entry_name);
-                continue;
-            }
-            AIGC_CHECK(!(seen[index] & (1 << bit)), op, ": entry '", entry_name, "' appears twice");
-            seen[index] |= 1 << bit;
-            if (bit == 0) {
-                loaded[index].steps = read_count(op, entry_name, value, 1);
-            } else if (!value.defined()) {
-                mismatched.push_back(entry_name + ": undefined tensor");
-            } else if (!(value.shape() == params_[index].shape())) {
-                mismatched.push_back(detail::concat(entry_name, ": expected ", params_[index].shape(), ", given ",
-                                                    value.shape()));
-            } else {
-                loaded[index].buffers[bit - 1] = value.clone();
-            }
+            split_entry(entry_name, index, field);
+            if (field == "step") loaded[index].steps = read_count(op, entry_name, value, 1);
+            else loaded[index].buffers[buffer_index(field)] = value.clone();
         }
-        if (loaded_step_count < 0) missing.push_back("step");
-        int full = 1;
-        for (int b = 0; b < max_buffers; ++b)
-            if (buffer_names_[b]) full |= 1 << (b + 1);
-        for (std::size_t i = 0; i < params_.size(); ++i) {
-            if (seen[i] == 0 || seen[i] == full) continue;  // no state, or complete state
-            std::string prefix = std::to_string(i) + ".";
-            if (!(seen[i] & 1)) missing.push_back(prefix + "step");
-            for (int b = 0; b < max_buffers; ++b)
-                if (buffer_names_[b] && !(seen[i] & (1 << (b + 1)))) missing.push_back(prefix + buffer_names_[b]);
-        }
-        AIGC_CHECK(missing.empty() && unexpected.empty() && mismatched.empty(), op, ": state does not match this ",
-                   name(), " (", params_.size(), " parameters, buffers ", buffer_list(), "): missing ",
-                   join(missing), ", unexpected ", join(unexpected), ", mismatched ", join(mismatched));
         param_states_ = std::move(loaded);
         set_step_count(loaded_step_count);
         slots_valid_ = false;
@@ -246,6 +239,37 @@ private:
             slot_owner_.push_back(i);
         }
         slots_valid_ = true;
+    }
+
+    // What `state` must hold: "step", and for every parameter it has an entry of, that parameter's
+    // "i.step" and each buffer with the parameter's shape -- all or nothing per parameter, since one
+    // that never had a gradient has no state. A count may have any one-element shape ([] as state()
+    // writes it, [1] from elsewhere); read_count checks its value.
+    std::vector<nn::EntrySignature> expected_entries(const State& state) const {
+        std::vector<bool> has_state(params_.size(), false);
+        for (const auto& [entry_name, value] : state) {
+            std::size_t index = 0;
+            std::string field;
+            if (split_entry(entry_name, index, field) && index < params_.size() &&
+                (field == "step" || buffer_index(field) >= 0))
+                has_state[index] = true;
+        }
+        auto count_entry = [&](const std::string& entry_name) {
+            for (const auto& [given_name, value] : state)
+                if (given_name == entry_name && value.defined() && value.numel() == 1)
+                    return nn::EntrySignature{entry_name, nn::dims(value.shape()), "", true};
+            return nn::EntrySignature{entry_name, {}, "", true};
+        };
+        std::vector<nn::EntrySignature> expected{count_entry("step")};
+        for (std::size_t i = 0; i < params_.size(); ++i) {
+            if (!has_state[i]) continue;
+            std::string prefix = std::to_string(i) + ".";
+            expected.push_back(count_entry(prefix + "step"));
+            for (int b = 0; b < max_buffers; ++b)
+                if (buffer_names_[b])
+                    expected.push_back({prefix + buffer_names_[b], nn::dims(params_[i].shape()), "", true});
+        }
+        return expected;
     }
 
     // Step counts travel as 1-element tensors of T (like PyTorch's float 'step'); refuse counts

@@ -38,16 +38,13 @@ private:
     // PyTorch only asks alpha >= 0; alpha > 1 would make (1 - alpha) negative and the square
     // average (hence the square root) negative, so it is refused here too.
     static const Options& validated(const Options& o) {
-        AIGC_CHECK(o.lr >= 0.0, "RMSprop: learning rate must be >= 0, given ", o.lr);
-        // An infinite value passes ">= 0" and turns every weight into Inf/NaN on the first step.
-        AIGC_CHECK(std::isfinite(o.lr) && std::isfinite(o.eps) && std::isfinite(o.weight_decay) &&
-                       std::isfinite(o.momentum),
-                   "RMSprop: lr, eps, weight_decay and momentum must be finite, given lr ", o.lr, ", eps ", o.eps,
-                   ", weight_decay ", o.weight_decay, ", momentum ", o.momentum);
-        AIGC_CHECK(o.alpha >= 0.0 && o.alpha <= 1.0, "RMSprop: alpha must be in [0, 1], given ", o.alpha);
-        AIGC_CHECK(o.eps >= 0.0, "RMSprop: eps must be >= 0, given ", o.eps);
-        AIGC_CHECK(o.weight_decay >= 0.0, "RMSprop: weight_decay must be >= 0, given ", o.weight_decay);
-        AIGC_CHECK(o.momentum >= 0.0, "RMSprop: momentum must be >= 0, given ", o.momentum);
+        OptionsCheck("RMSprop")
+            .non_negative("learning rate", o.lr)
+            .finite({{"lr", o.lr}, {"eps", o.eps}, {"weight_decay", o.weight_decay}, {"momentum", o.momentum}})
+            .unit_interval("alpha", o.alpha, true)
+            .non_negative("eps", o.eps)
+            .non_negative("weight_decay", o.weight_decay)
+            .non_negative("momentum", o.momentum);
         return o;
     }
 

@@ -33,17 +33,15 @@ public:
 
 private:
     static const Options& validated(const Options& o) {
-        AIGC_CHECK(o.lr >= 0.0, "SGD: learning rate must be >= 0, given ", o.lr);
-        // An infinite value passes ">= 0" and turns every weight into Inf/NaN on the first step.
-        AIGC_CHECK(std::isfinite(o.lr) && std::isfinite(o.momentum) && std::isfinite(o.weight_decay),
-                   "SGD: lr, momentum and weight_decay must be finite, given lr ", o.lr, ", momentum ", o.momentum,
-                   ", weight_decay ", o.weight_decay);
-        AIGC_CHECK(o.momentum >= 0.0, "SGD: momentum must be >= 0, given ", o.momentum);
-        AIGC_CHECK(std::isfinite(o.dampening), "SGD: dampening must be finite, given ", o.dampening);
-        AIGC_CHECK(o.weight_decay >= 0.0, "SGD: weight_decay must be >= 0, given ", o.weight_decay);
-        AIGC_CHECK(!o.nesterov || (o.momentum > 0.0 && o.dampening == 0.0),
-                   "SGD: nesterov momentum requires momentum > 0 and dampening = 0, given momentum ", o.momentum,
-                   ", dampening ", o.dampening);
+        OptionsCheck("SGD")
+            .non_negative("learning rate", o.lr)
+            .finite({{"lr", o.lr}, {"momentum", o.momentum}, {"weight_decay", o.weight_decay}})
+            .non_negative("momentum", o.momentum)
+            .finite({{"dampening", o.dampening}})
+            .non_negative("weight_decay", o.weight_decay)
+            .require(!o.nesterov || (o.momentum > 0.0 && o.dampening == 0.0),
+                     "nesterov momentum requires momentum > 0 and dampening = 0, given momentum ", o.momentum,
+                     ", dampening ", o.dampening);
         return o;
     }
 

@@ -1,0 +1,63 @@
+#pragma once
+// The validator every optimizer's hyper-parameters go through (SGD, Adam/AdamW, RMSprop, and
+// set_lr), so each rule is written once and every message reads "<optimizer>: <what> must be ...,
+// given <value>". Checks run in the order they are chained; the first that fails throws.
+//
+//   OptionsCheck("Adam").non_negative("learning rate", o.lr).finite({{"lr", o.lr}, {"eps", o.eps}});
+#include <cmath>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "../core/error.hpp"
+
+namespace aigc::optim {
+
+class OptionsCheck {
+public:
+    explicit OptionsCheck(std::string optimizer) : optimizer_(std::move(optimizer)) {}
+
+    // value >= 0. A NaN fails here too, so it is reported as what it is meant to be.
+    const OptionsCheck& non_negative(std::string_view what, double value) const {
+        AIGC_CHECK(value >= 0.0, optimizer_, ": ", what, " must be >= 0, given ", value);
+        return *this;
+    }
+
+    // An infinite value passes ">= 0" and turns every weight into Inf/NaN on the first step. Values
+    // checked together share one message: "lr, eps and weight_decay must be finite, given lr inf,
+    // eps 1e-08, weight_decay 0"; a single one reads "dampening must be finite, given inf".
+    const OptionsCheck& finite(std::initializer_list<std::pair<std::string_view, double>> values) const {
+        bool all_finite = true;
+        for (const auto& [what, value] : values) all_finite = all_finite && std::isfinite(value);
+        if (all_finite) return *this;
+        std::string names, given;
+        std::size_t i = 0;
+        for (const auto& [what, value] : values) {
+            names += aigc::detail::concat(i == 0 ? "" : i + 1 == values.size() ? " and " : ", ", what);
+            given += values.size() == 1 ? aigc::detail::concat(value)
+                                        : aigc::detail::concat(i == 0 ? "" : ", ", what, ' ', value);
+            ++i;
+        }
+        fail(aigc::detail::concat(optimizer_, ": ", names, " must be finite, given ", given));
+    }
+
+    // 0 <= value < 1, or 0 <= value <= 1 when include_one; a NaN fails.
+    const OptionsCheck& unit_interval(std::string_view what, double value, bool include_one) const {
+        AIGC_CHECK(value >= 0.0 && (include_one ? value <= 1.0 : value < 1.0), optimizer_, ": ", what,
+                   " must be in [0, 1", include_one ? "]" : ")", ", given ", value);
+        return *this;
+    }
+
+    // A rule particular to one optimizer; why... continues the message after "<optimizer>: ".
+    template <class... Why>
+    const OptionsCheck& require(bool ok, const Why&... why) const {
+        AIGC_CHECK(ok, optimizer_, ": ", why...);
+        return *this;
+    }
+
+private:
+    std::string optimizer_;
+};
+
+}  // namespace aigc::optim
