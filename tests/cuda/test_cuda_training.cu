@@ -85,7 +85,7 @@ const std::vector<index_t> slot_sizes = {7, 0, 4097, 1, 5000, 100};
 
 }  // namespace
 
-TEST_CASE("adam_step (Adam and AdamW) updates every slot like the CPU backend", "[cuda][optim][adam][adamw]") {
+TEST_CASE("apply_update with Adam and AdamW updates every slot like the CPU backend", "[cuda][optim][adam][adamw]") {
     for (bool decoupled : {false, true}) {
         OptimizerState state(slot_sizes);
         const bool with[3] = {true, true, false};
@@ -110,7 +110,8 @@ TEST_CASE("adam_step (Adam and AdamW) updates every slot like the CPU backend", 
     }
 }
 
-TEST_CASE("sgd_step with and without momentum updates every slot like the CPU backend", "[cuda][optim][sgd]") {
+TEST_CASE("apply_update with SGD, with and without momentum, updates every slot like the CPU backend",
+          "[cuda][optim][sgd]") {
     for (float momentum : {0.0f, 0.9f}) {
         OptimizerState state(slot_sizes);
         const bool with[3] = {momentum != 0.0f, false, false};
@@ -131,7 +132,7 @@ TEST_CASE("sgd_step with and without momentum updates every slot like the CPU ba
     }
 }
 
-TEST_CASE("rmsprop_step (plain and centered with momentum) updates every slot like the CPU backend",
+TEST_CASE("apply_update with RMSprop (plain and centered with momentum) updates every slot like the CPU backend",
           "[cuda][optim][rmsprop]") {
     for (bool centered : {false, true}) {
         OptimizerState state(slot_sizes);
