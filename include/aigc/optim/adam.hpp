@@ -45,9 +45,10 @@ protected:
 private:
     // beta < 1: the bias corrections 1 - beta^t divide the step.
     static const Options& validated(const Options& o, const char* name) {
+        using N = OptionsCheck::Named;
         OptionsCheck(name)
             .non_negative("learning rate", o.lr)
-            .finite({{"lr", o.lr}, {"eps", o.eps}, {"weight_decay", o.weight_decay}})
+            .finite(N("lr", o.lr), N("eps", o.eps), N("weight_decay", o.weight_decay))
             .unit_interval("beta1", o.beta1, false)
             .unit_interval("beta2", o.beta2, false)
             .non_negative("eps", o.eps)

@@ -38,7 +38,8 @@ public:
     LearningRate(std::string optimizer, double value) : optimizer_(std::move(optimizer)) { set(value); }
     double get() const { return value_; }
     void set(double value) {
-        OptionsCheck(optimizer_).non_negative("learning rate", value).finite({{"learning rate", value}});
+        using N = OptionsCheck::Named;
+        OptionsCheck(optimizer_).non_negative("learning rate", value).finite(N("learning rate", value));
         value_ = value;
     }
 

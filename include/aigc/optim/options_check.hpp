@@ -3,11 +3,13 @@
 // set_lr), so each rule is written once and every message reads "<optimizer>: <what> must be ...,
 // given <value>". Checks run in the order they are chained; the first that fails throws.
 //
-//   OptionsCheck("Adam").non_negative("learning rate", o.lr).finite({{"lr", o.lr}, {"eps", o.eps}});
+//   using N = OptionsCheck::Named;
+//   OptionsCheck("Adam").non_negative("learning rate", o.lr).finite(N("lr", o.lr), N("eps", o.eps));
 #include <cmath>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "../core/error.hpp"
@@ -16,6 +18,12 @@ namespace aigc::optim {
 
 class OptionsCheck {
 public:
+    // A hyper-parameter and its value, for finite(). Passed as separate arguments, not a braced
+    // list: nvcc 13's front end mistranslates a braced-list argument that depends on a template
+    // parameter (`f({{"lr", o.lr}})` in the optimizers' templates), and its host output then fails
+    // to compile; the optimizers are compiled by nvcc in the CUDA programs.
+    using Named = std::pair<std::string_view, double>;
+
     explicit OptionsCheck(std::string optimizer) : optimizer_(std::move(optimizer)) {}
 
     // value >= 0. A NaN fails here too, so it is reported as what it is meant to be.
@@ -27,7 +35,14 @@ public:
     // An infinite value passes ">= 0" and turns every weight into Inf/NaN on the first step. Values
     // checked together share one message: "lr, eps and weight_decay must be finite, given lr inf,
     // eps 1e-08, weight_decay 0"; a single one reads "dampening must be finite, given inf".
-    const OptionsCheck& finite(std::initializer_list<std::pair<std::string_view, double>> values) const {
+    template <class... Values>
+        requires(std::is_same_v<Values, Named> && ...)
+    const OptionsCheck& finite(const Values&... values) const {
+        return finite_list({Named(values)...});
+    }
+
+private:
+    const OptionsCheck& finite_list(std::initializer_list<Named> values) const {
         bool all_finite = true;
         for (const auto& [what, value] : values) all_finite = all_finite && std::isfinite(value);
         if (all_finite) return *this;
@@ -41,6 +56,8 @@ public:
         }
         fail(aigc::detail::concat(optimizer_, ": ", names, " must be finite, given ", given));
     }
+
+public:
 
     // 0 <= value < 1, or 0 <= value <= 1 when include_one; a NaN fails.
     const OptionsCheck& unit_interval(std::string_view what, double value, bool include_one) const {

@@ -38,9 +38,10 @@ private:
     // PyTorch only asks alpha >= 0; alpha > 1 would make (1 - alpha) negative and the square
     // average (hence the square root) negative, so it is refused here too.
     static const Options& validated(const Options& o) {
+        using N = OptionsCheck::Named;
         OptionsCheck("RMSprop")
             .non_negative("learning rate", o.lr)
-            .finite({{"lr", o.lr}, {"eps", o.eps}, {"weight_decay", o.weight_decay}, {"momentum", o.momentum}})
+            .finite(N("lr", o.lr), N("eps", o.eps), N("weight_decay", o.weight_decay), N("momentum", o.momentum))
             .unit_interval("alpha", o.alpha, true)
             .non_negative("eps", o.eps)
             .non_negative("weight_decay", o.weight_decay)

@@ -33,11 +33,12 @@ public:
 
 private:
     static const Options& validated(const Options& o) {
+        using N = OptionsCheck::Named;
         OptionsCheck("SGD")
             .non_negative("learning rate", o.lr)
-            .finite({{"lr", o.lr}, {"momentum", o.momentum}, {"weight_decay", o.weight_decay}})
+            .finite(N("lr", o.lr), N("momentum", o.momentum), N("weight_decay", o.weight_decay))
             .non_negative("momentum", o.momentum)
-            .finite({{"dampening", o.dampening}})
+            .finite(N("dampening", o.dampening))
             .non_negative("weight_decay", o.weight_decay)
             .require(!o.nesterov || (o.momentum > 0.0 && o.dampening == 0.0),
                      "nesterov momentum requires momentum > 0 and dampening = 0, given momentum ", o.momentum,
