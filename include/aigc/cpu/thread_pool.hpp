@@ -88,7 +88,9 @@ public:
         generation_ = (generation_ + 1) & 0xFFFFFFFFu;
         std::uint64_t job = (generation_ << 32) | (static_cast<std::uint64_t>(chunks) << 16);
         state_.store(job, std::memory_order_release);
-        signal_.store(static_cast<std::uint32_t>(generation_));
+        // Only ever incremented (stop_workers too): a stored generation could take the word back to
+        // a value a sleeping worker already saw, and it would sleep through the next wake-up.
+        signal_.fetch_add(1);
         if (sleepers_.load() > 0) signal_.notify_all();
         work();
         for (int spins = 0; done_.load(std::memory_order_acquire) != chunks; ++spins) {
