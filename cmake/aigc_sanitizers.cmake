@@ -1,6 +1,7 @@
-# Sanitized builds of this repository's own programs (tests, examples, benchmarks). Included (via
-# cmake/aigc_reliability.cmake) from the root CMakeLists.txt before the tests are added, so the
-# flags reach every program compiled after it; the exported aigc::aigc target never carries them.
+# Sanitized builds of this repository's own programs (tests, examples, benchmarks) and of the
+# aigc_compiled library they link. Included from the root CMakeLists.txt before aigc_compiled is
+# added, so the flags reach every target defined after it; the exported aigc::aigc (an INTERFACE
+# target) never carries them.
 #
 #   cmake -S . -B build-asan -DAIGC_SANITIZE="address;undefined" -DAIGC_ENABLE_CUDA=OFF
 #   cmake --preset asan          (the same, from CMakePresets.json)

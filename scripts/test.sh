@@ -37,11 +37,12 @@ if [ "${SANITIZED:-1}" = 1 ]; then
     asan_dir=${ASAN_BUILD_DIR:-$build_dir-asan}
     cmake -S "$repo_root" -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIGC_SANITIZE="address;undefined" \
           -DAIGC_ENABLE_CUDA=OFF -DAIGC_BUILD_BENCHMARKS=OFF -DAIGC_BUILD_EXAMPLES=OFF -DAIGC_INSTALL=OFF
-    cmake --build "$asan_dir" -j "$job_count" --target "${sanitized_tests[@]}" checkpoint_kill_test
+    cmake --build "$asan_dir" -j "$job_count" --target "${sanitized_tests[@]}" checkpoint_kill_test \
+        cached_block_poison_test
     pattern=$(IFS='|'; echo "${sanitized_tests[*]}")
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        ctest --test-dir "$asan_dir" --output-on-failure -j "$job_count" -R "^(($pattern):|checkpoint_sigkill$)"
+        ctest --test-dir "$asan_dir" --output-on-failure -j "$job_count" -R "^(($pattern):|checkpoint_sigkill$|asan_reports_write_to_cached_block$)"
 fi
 
 # A short run of each fuzz target (the long runs are scripts/fuzz.sh 600); any crash fails here.

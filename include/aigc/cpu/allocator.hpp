@@ -18,16 +18,15 @@
 #include "../core/error.hpp"
 #include "../core/size_buckets.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define AIGC_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define AIGC_ASAN 1
-#endif
-#endif
-#if defined(AIGC_ASAN)
-#include <sanitizer/asan_interface.h>
-#endif
+// AddressSanitizer's poisoning calls, declared weak: in a program built with -fsanitize=address the
+// runtime defines them, elsewhere they are null and poisoning is skipped. A test on
+// __SANITIZE_ADDRESS__ instead would give these inline functions two definitions, and a sanitized
+// program linked to an uninstrumented aigc::compiled (or the reverse) would take the allocation from
+// one and the release from the other: a cached block poisoned but never unpoisoned.
+extern "C" {
+void __asan_poison_memory_region(void const volatile* address, std::size_t size) __attribute__((weak));
+void __asan_unpoison_memory_region(void const volatile* address, std::size_t size) __attribute__((weak));
+}
 
 namespace aigc::cpu {
 
@@ -68,9 +67,7 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         for (auto& [size, list] : free_lists_) {
             for (void* block : list) {
-#if defined(AIGC_ASAN)
-                ASAN_UNPOISON_MEMORY_REGION(block, size);
-#endif
+                unpoison(block, size);
                 std::free(block);
                 ++stats_.system_frees;
                 stats_.bytes_reserved -= size;
@@ -87,6 +84,10 @@ public:
 private:
     CachingAllocator() = default;
 
+    static void unpoison(void* block, std::size_t size) {
+        if (__asan_unpoison_memory_region) __asan_unpoison_memory_region(block, size);
+    }
+
     void* take_cached(std::size_t size) {
         std::lock_guard<std::mutex> lock(mutex_);
         auto it = free_lists_.find(size);
@@ -95,9 +96,7 @@ private:
         it->second.pop_back();
         ++stats_.cache_hits;
         stats_.bytes_in_use += size;
-#if defined(AIGC_ASAN)
-        ASAN_UNPOISON_MEMORY_REGION(block, size);
-#endif
+        unpoison(block, size);
         return block;
     }
 
@@ -122,9 +121,7 @@ private:
     void release(std::size_t size, void* block) {
         std::lock_guard<std::mutex> lock(mutex_);
         // Poisoned while cached, so AddressSanitizer still reports a use after free.
-#if defined(AIGC_ASAN)
-        ASAN_POISON_MEMORY_REGION(block, size);
-#endif
+        if (__asan_poison_memory_region) __asan_poison_memory_region(block, size);
         free_lists_[size].push_back(block);
         stats_.bytes_in_use -= size;
     }
