@@ -20,3 +20,14 @@
 #else
 #define AIGC_EXTERN_INSTANTIATIONS(LIST)
 #endif
+
+// Non-template code (the safetensors JSON header, PNG encoding, IDX files) is declared in its
+// header and defined in a companion *_impl.hpp. Header-only, the header includes its companion
+// and AIGC_INLINE is `inline`; in compiled mode src/io.cpp includes the companions once with
+// AIGC_INLINE empty, and a program's translation units see declarations only: they never parse
+// nlohmann/json or stb_image_write (about 2 s of CPU each).
+#if defined(AIGC_COMPILED)
+#define AIGC_INLINE
+#else
+#define AIGC_INLINE inline
+#endif

@@ -91,7 +91,7 @@ private:
         std::string text(header_bytes, '\0');
         read_exact(8, text.data(), header_bytes);
         data_start_ = 8 + header_bytes;
-        header_ = HeaderParser(operation, path_, file_bytes - data_start_).parse(text);
+        header_ = parse_safetensors_header(text, operation, path_, file_bytes - data_start_);
     }
 
 public:
