@@ -199,11 +199,9 @@ private:
     // row; a column or scalar operand (col_stride 0) is one value per row.
     template <class T>
     static bool dense(const In<T>& in, index_t cols) { return in.col_stride == 1 && in.row_stride == cols; }
-    template <class T>
-    static bool row_friendly(const In<T>& in) { return in.col_stride == 0 || in.col_stride == 1; }
 
-    // Row i of an operand as a contiguous pointer: itself, or (col_stride 0) its value repeated
-    // `cols` times in this thread's scratch row `slot`.
+    // Row i of an operand as a contiguous pointer: itself, or its `cols` values gathered into this
+    // thread's scratch row `slot` (col_stride 0: one value repeated, as broadcasts are).
     template <class T>
     static const T* row_pointer(const In<T>& in, index_t i, index_t cols, int slot) {
         const T* p = in.p + i * in.row_stride;
@@ -211,12 +209,14 @@ private:
         thread_local std::vector<T> scratch[3];
         std::vector<T>& row = scratch[slot];
         if (static_cast<index_t>(row.size()) < cols) row.resize(static_cast<std::size_t>(cols));
-        std::fill(row.begin(), row.begin() + cols, *p);
+        if (in.col_stride == 0) std::fill(row.begin(), row.begin() + cols, *p);
+        else
+            for (index_t j = 0; j < cols; ++j) row[static_cast<std::size_t>(j)] = p[j * in.col_stride];
         return row.data();
     }
 
-    // All arities: one flat map when every operand is dense; else row by row with broadcast
-    // operands expanded; strided operands (never produced by the library itself) element by element.
+    // All arities: one flat map when every operand is dense; else row by row, with broadcast and
+    // strided operands gathered into contiguous rows, so each functor is compiled into two loops.
     template <class T, class F, class... Ins>
     static void apply(index_t rows, index_t cols, F f, T* y, bool accumulate, Ins... ins) {
         index_t n = rows * cols;
@@ -227,17 +227,7 @@ private:
             });
             return;
         }
-        if ((row_friendly(ins) && ...)) {
-            apply_rows(rows, cols, f, y, accumulate, std::index_sequence_for<Ins...>{}, ins...);
-            return;
-        }
-        for (index_t i = 0; i < rows; ++i) {
-            T* yr = y + i * cols;
-            for (index_t j = 0; j < cols; ++j) {
-                T value = f(ins.p[i * ins.row_stride + j * ins.col_stride]...);
-                yr[j] = accumulate ? yr[j] + value : value;
-            }
-        }
+        apply_rows(rows, cols, f, y, accumulate, std::index_sequence_for<Ins...>{}, ins...);
     }
 
     template <class T, class F, std::size_t... Slot, class... Ins>
@@ -304,10 +294,12 @@ private:
                 visit(slots[p.slot], begin, std::min(p.end, begin + optimizer_block));
         };
         index_t count = static_cast<index_t>(pieces.size());
-        if (count <= 1 || count > detail::ThreadPool::max_chunks) {
-            for (index_t i = 0; i < count; ++i) run(i);
-        } else {
+        if (count <= detail::ThreadPool::max_chunks) {
             detail::cpu_pool().parallel_for(count, run);
+        } else {  // over 2^31 elements: in rounds of the most chunks one call takes
+            for (index_t first = 0; first < count; first += detail::ThreadPool::max_chunks)
+                detail::cpu_pool().parallel_for(std::min(detail::ThreadPool::max_chunks, count - first),
+                                                [&](index_t piece) { run(first + piece); });
         }
     }
 };
@@ -319,10 +311,8 @@ template <class T>
 void Kernels<Cpu>::gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, const T* a,
                        const T* b, T beta, T* c) {
     if (m == 0 || n == 0) return;
-    if (k == 0) {
-        Map<T> C(c, m, n);
-        if (beta == T(0)) C.setZero();
-        else C *= beta;
+    if (k == 0) {  // C = beta C, where beta = 0 clears C even of NaN
+        for (index_t i = 0; i < m * n; ++i) c[i] = beta == T(0) ? T(0) : beta * c[i];
         return;
     }
     // Column chunks of whole 16-wide panels; a few per thread so a preempted thread does not
@@ -334,10 +324,9 @@ void Kernels<Cpu>::gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_
     index_t chunks = std::min<index_t>(panels, threads == 1 ? 1 : 4 * threads);
     index_t width = (panels + chunks - 1) / chunks * panel;
     chunks = (n + width - 1) / width;
-    auto parallel = [](index_t count, auto&& f) {
-        if (count == 1) f(index_t(0));
-        else detail::cpu_pool().parallel_for(count, f);
-    };
+    auto parallel = [](index_t count, auto&& f) { detail::cpu_pool().parallel_for(count, f); };
+    // Eigen's product in an `else`, not after an early return: code after an `if constexpr` is
+    // instantiated for float too, and Eigen's float product is ~1.5 s of every program's compile.
 #if defined(AIGC_HAVE_AVX2_GEMM)
     if constexpr (std::is_same_v<T, float>) {
         if (detail::avx2::enabled()) {
@@ -349,13 +338,14 @@ void Kernels<Cpu>::gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_
                                                std::min(n, j0 + width));
             });
         }
-        return;
-    }
+    } else
 #endif
-    parallel(chunks, [&](index_t chunk) {
-        index_t j0 = chunk * width;
-        eigen_gemm_columns(trans_a, trans_b, m, n, k, alpha, a, b, beta, c, j0, std::min(n, j0 + width));
-    });
+    {
+        parallel(chunks, [&](index_t chunk) {
+            index_t j0 = chunk * width;
+            eigen_gemm_columns(trans_a, trans_b, m, n, k, alpha, a, b, beta, c, j0, std::min(n, j0 + width));
+        });
+    }
 }
 
 template <class T>

@@ -71,18 +71,28 @@ public:
     // are done. The first exception a chunk throws is rethrown here (after every chunk ran).
     template <class F>
     void parallel_for(index_t chunks, F&& f) {
+        // One non-template function and a trampoline: a program has dozens of kernel lambdas, and
+        // a copy of the scheduling code for each (or an inlined serial copy of the kernel's body
+        // beside the trampoline's) cost compile time; an indirect call per chunk costs nothing.
+        using Fn = std::remove_reference_t<F>;
+        run(chunks, [](void* ctx, index_t c) { (*static_cast<Fn*>(ctx))(c); }, static_cast<void*>(std::addressof(f)));
+    }
+
+private:
+    using Task = void (*)(void* context, index_t chunk);
+
+    void run(index_t chunks, Task task, void* context) {
         AIGC_CHECK(chunks >= 0 && chunks <= max_chunks, "parallel_for: ", chunks, " chunks, at most ", max_chunks);
         if (chunks == 0) return;
         // Serial when there is nothing to share, when called from inside a chunk (nested kernels),
         // or when another thread's kernel holds the workers.
         if (chunks == 1 || workers_.empty() || inside_chunk() || !busy_.try_lock()) {
-            for (index_t c = 0; c < chunks; ++c) f(c);
+            for (index_t c = 0; c < chunks; ++c) task(context, c);
             return;
         }
         std::lock_guard<std::mutex> lock(busy_, std::adopt_lock);
-        using Fn = std::remove_reference_t<F>;
-        task_.store([](void* ctx, index_t c) { (*static_cast<Fn*>(ctx))(c); }, std::memory_order_relaxed);
-        context_.store(static_cast<void*>(std::addressof(f)), std::memory_order_relaxed);
+        task_.store(task, std::memory_order_relaxed);
+        context_.store(context, std::memory_order_relaxed);
         done_.store(0, std::memory_order_relaxed);
         error_ = nullptr;
         generation_ = (generation_ + 1) & 0xFFFFFFFFu;
@@ -100,7 +110,6 @@ public:
         if (error_) std::rethrow_exception(error_);
     }
 
-private:
     explicit ThreadPool(int threads) { start_workers(threads - 1); }
 
     static bool& inside_chunk() {
@@ -172,7 +181,7 @@ private:
     alignas(64) std::atomic<std::uint32_t> signal_{0};
     std::atomic<int> sleepers_{0};
     std::atomic<bool> stop_{false};
-    std::atomic<void (*)(void*, index_t)> task_{nullptr};
+    std::atomic<Task> task_{nullptr};
     std::atomic<void*> context_{nullptr};
     std::exception_ptr error_;
 };

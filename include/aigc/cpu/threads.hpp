@@ -51,10 +51,6 @@ inline ThreadPool& cpu_pool() {
 template <class F>
 void parallel_ranges(index_t n, index_t grain, F&& f) {
     index_t chunks = (n + grain - 1) / grain;
-    if (chunks <= 1) {
-        if (n > 0) f(index_t(0), n);
-        return;
-    }
     if (chunks > ThreadPool::max_chunks) {  // keep the chunk count in range: widen the grain
         grain = (n + ThreadPool::max_chunks - 1) / ThreadPool::max_chunks;
         chunks = (n + grain - 1) / grain;
