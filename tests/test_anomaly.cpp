@@ -97,6 +97,15 @@ TEST_CASE("anomaly: an op handed a NaN says which input already held it", "[anom
     CHECK_THAT(message, Contains("inputs [2, 3]: holds NaN (first at element 1), [4, 3]: all finite"));
 }
 
+TEST_CASE("anomaly: concat checks its output like every other op", "[anomaly][autograd][concat]") {
+    V finite = leaf({1.0, 2.0}, {2, 1});
+    V poisoned = leaf({3.0, std::numeric_limits<double>::infinity()}, {2, 1});
+    AnomalyMode on;
+    std::string message = error_of([&] { concat(std::vector<V>{finite, poisoned}); });
+    CHECK_THAT(message, Contains("op 'concat' produced +Inf"));
+    CHECK_THAT(message, Contains("inputs [2, 1]: all finite, [2, 1]: holds +Inf (first at element 1)"));
+}
+
 TEST_CASE("anomaly: a finite forward with an infinite gradient is caught in the backward pass", "[anomaly][autograd]") {
     AnomalyMode on;
     // sqrt(x) = x^0.5 is finite at 0, its derivative 0.5 x^-0.5 is +Inf there.

@@ -15,6 +15,8 @@
 #define AIGC_INSTANTIATE_AUTOGRAD(EXTERN, T)                                                              \
     EXTERN template struct Node<T, Cpu>;                                                                  \
     EXTERN template class Var<T, Cpu>;                                                                    \
+    EXTERN template std::shared_ptr<Node<T, Cpu>> detail::result_node(Tensor<T, Cpu>, const char*,         \
+                                                                      std::span<const Var<T, Cpu>>);      \
     EXTERN template Var<T, Cpu> add(const Var<T, Cpu>&, const Var<T, Cpu>&);                              \
     EXTERN template Var<T, Cpu> sub(const Var<T, Cpu>&, const Var<T, Cpu>&);                              \
     EXTERN template Var<T, Cpu> mul(const Var<T, Cpu>&, const Var<T, Cpu>&);                              \

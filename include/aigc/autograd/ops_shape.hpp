@@ -37,24 +37,16 @@ Var<T, D> concat(const std::vector<Var<T, D>>& parts) {
         Kernels<D>::copy_block(rows, c, p.value().data(), c, out.data() + offset, total, false);
         offset += c;
     }
-    auto node = std::make_shared<Node<T, D>>();
-    node->value = std::move(out);
-    node->op = "concat";
-    bool needs = false;
-    for (const auto& p : parts) needs = needs || p.requires_grad();
-    if (needs && grad_enabled()) {
-        node->requires_grad = true;
-        for (const auto& p : parts) node->inputs.push_back(p.node_ptr());
-        node->backward = [rows, total, offsets](Node<T, D>& self) {
-            for (std::size_t i = 0; i < self.inputs.size(); ++i) {
-                Node<T, D>& in = *self.inputs[i];
-                if (!in.requires_grad) continue;
-                index_t c = in.value.shape()[1];
-                Kernels<D>::copy_block(rows, c, self.grad.data() + offsets[i], total, in.grad_buffer().data(), c, true);
-            }
-        };
-    }
-    return Var<T, D>(std::move(node));
+    return detail::make_result(std::move(out), "concat", std::span<const Var<T, D>>(parts),
+                               [rows, total, offsets](Node<T, D>& self) {
+                                   for (std::size_t i = 0; i < self.inputs.size(); ++i) {
+                                       Node<T, D>& in = *self.inputs[i];
+                                       if (!in.requires_grad) continue;
+                                       index_t c = in.value.shape()[1];
+                                       Kernels<D>::copy_block(rows, c, self.grad.data() + offsets[i], total,
+                                                              in.grad_buffer().data(), c, true);
+                                   }
+                               });
 }
 
 // Columns [start, start + count) of a [rows, cols] matrix.

@@ -4,7 +4,9 @@
 // the graph reachable from the root topologically and runs the closures once, in reverse order
 // (micrograd's scheme). Leaf gradients accumulate across backward() calls until zero_grad().
 #include <functional>
+#include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -208,11 +210,12 @@ Var<T, D> parameter(Tensor<T, D> value) {
 }
 
 namespace detail {
-// Builds the result node of an op. The closure is kept only when some input needs a gradient and
-// grad mode is on; otherwise the result is a plain constant (no graph, no saved tensors).
-template <class T, class D, class Backward>
-Var<T, D> make_result(Tensor<T, D> value, const char* op, std::initializer_list<Var<T, D>> inputs,
-                      Backward&& backward) {
+// The result node of an op, without its closure: the value and the op's name, checked in anomaly
+// mode; when grad mode is on and some input needs a gradient, also the inputs and requires_grad.
+// The same for every op and never inlined, so only make_result's few lines are compiled per op
+// (and compiled mode declares it extern).
+template <class T, class D>
+[[gnu::noinline]] std::shared_ptr<Node<T, D>> result_node(Tensor<T, D> value, const char* op, std::span<const Var<T, D>> inputs) {
     auto node = std::make_shared<Node<T, D>>();
     node->value = std::move(value);
     node->op = op;
@@ -227,9 +230,25 @@ Var<T, D> make_result(Tensor<T, D> value, const char* op, std::initializer_list<
     if (needs) {
         node->requires_grad = true;
         for (const auto& in : inputs) node->inputs.push_back(in.node_ptr());
-        node->backward = std::forward<Backward>(backward);
     }
+    return node;
+}
+
+// Builds the result node of an op. The closure is kept only when some input needs a gradient and
+// grad mode is on; otherwise the result is a plain constant (no graph, no saved tensors).
+template <class T, class D, class Backward>
+Var<T, D> make_result(Tensor<T, D> value, const char* op, std::span<const Var<T, D>> inputs, Backward&& backward) {
+    std::shared_ptr<Node<T, D>> node = result_node(std::move(value), op, inputs);
+    if (node->requires_grad) node->backward = std::forward<Backward>(backward);
     return Var<T, D>(std::move(node));
+}
+
+// make_result(out, "add", {a, b}, closure): the inputs as a braced list.
+template <class T, class D, class Backward>
+Var<T, D> make_result(Tensor<T, D> value, const char* op, std::initializer_list<Var<T, D>> inputs,
+                      Backward&& backward) {
+    return make_result(std::move(value), op, std::span<const Var<T, D>>(inputs.begin(), inputs.size()),
+                       std::forward<Backward>(backward));
 }
 }  // namespace detail
 
