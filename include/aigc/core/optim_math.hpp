@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 #include "device.hpp"
 #include "error.hpp"
@@ -86,12 +87,15 @@ struct AdamUpdate {
     template <class Block>
     void apply_block(Block& b) const {
         if (decay != T(1)) b.param *= decay;
+        // The gradient, or g + weight_decay p in the scratch block, through the gradient's own
+        // read-only type either way, so the moments and the step are compiled once, not twice.
+        const T* g = b.grad.data();
         if (weight_decay != T(0)) {
             b.scratch = b.grad + weight_decay * b.param;
-            moments_and_step(b.param, b.scratch, b.state0, b.state1);
-        } else {
-            moments_and_step(b.param, b.grad, b.state0, b.state1);
+            g = b.scratch.data();
         }
+        using Gradient = std::remove_cvref_t<decltype(b.grad)>;
+        moments_and_step(b.param, Gradient(g, b.grad.size()), b.state0, b.state1);
     }
     AIGC_HD void apply_at(const ParamSlot<T>& s, index_t i) const {
         (*this)(s.param[i], s.grad[i], s.state0[i], s.state1[i]);
