@@ -376,6 +376,29 @@ TEST_CASE("transform broadcasts full, row, column and scalar operands", "[kernel
     for (std::size_t k = 0; k < z.size(); ++k) CHECK(z[k] == a[k] * a[k]);
 }
 
+TEST_CASE("transform reads strided operands, such as a transposed view", "[kernels][transform][broadcast]") {
+    // a [4, 3] read as its transpose [3, 4]: element (i, j) is a[j * 3 + i] (row stride 1, column
+    // stride 3), next to a dense and a row operand, plain and accumulated.
+    const index_t rows = 3, cols = 4;
+    auto a = wave(rows * cols);
+    auto b = wave(rows * cols, 0.5);
+    std::vector<double> row{10, 20, 30, 40};
+    std::vector<double> y(static_cast<std::size_t>(rows * cols), 7.0);
+    const In<double> transposed{a.data(), 1, rows};
+    auto fused = [](double p, double q, double r) { return p * q + r; };
+    for (bool accumulate : {false, true}) {
+        std::vector<double> before = y;
+        K::transform(rows, cols, fused, y.data(), transposed, In<double>::full(b.data(), cols),
+                     In<double>::row(row.data()), accumulate);
+        for (index_t i = 0; i < rows; ++i)
+            for (index_t j = 0; j < cols; ++j) {
+                std::size_t k = static_cast<std::size_t>(i * cols + j);
+                double value = a[static_cast<std::size_t>(j * rows + i)] * b[k] + row[static_cast<std::size_t>(j)];
+                CHECK(y[k] == (accumulate ? before[k] + value : value));
+            }
+    }
+}
+
 TEST_CASE("copy_block copies and accumulates column blocks between pitches", "[kernels][copy]") {
     // src [2, 5], take columns [1, 4) into dst [2, 6] at column 2.
     std::vector<double> src{0, 1, 2, 3, 4, 10, 11, 12, 13, 14};

@@ -4,7 +4,7 @@
 // ops and losses, the layers, the optimizers and the models. A program linked to it gets
 // AIGC_COMPILED defined, and each layer's umbrella header then declares those instantiations
 // `extern`, so the program's translation units skip instantiating, optimising and emitting them:
-// the bulk of a training program's compile time (the README program: ~7 s -> ~3 s of CPU).
+// the bulk of a training program's compile time (the README program: ~6 s -> ~3 s of CPU).
 //
 // Each layer lists its instantiations once, as a macro LIST(EXTERN, T) beside its umbrella
 // header; src/ expands it with EXTERN empty (definitions), AIGC_EXTERN_INSTANTIATIONS with
