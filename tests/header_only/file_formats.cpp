@@ -1,5 +1,5 @@
 // The file formats in header-only use. Every other test program links aigc::compiled, where the
-// non-template code (safetensors JSON, PNG, IDX) comes from the library's src/io.cpp and
+// non-template code (safetensors JSON, PNG, IDX, CRC-32C, SummaryWriter) comes from the library's src/io.cpp and
 // src/data.cpp; this one links only aigc::aigc, so that code is compiled here from the *_impl.hpp
 // headers, as a user without the compiled library gets it. Exits 0 when every round trip holds.
 #include <aigc/all.hpp>
@@ -67,6 +67,24 @@ int main(int argc, char** argv) {
     data::write_idx_labels(dir / "labels.idx", {7, 3});
     expect(data::read_idx_labels(dir / "labels.idx") == std::vector<std::uint8_t>{7, 3}, "IDX labels round-trip");
 
-    if (failures == 0) std::puts("header-only file formats: safetensors, PNG and IDX round trips hold");
+    // TensorBoard events: CRC-32C and the SummaryWriter from their inline definitions.
+    expect(io::crc32c("123456789") == 0xe3069283u, "crc32c of the check string");
+    const std::filesystem::path run = dir / "events";
+    std::filesystem::remove_all(run);
+    {
+        io::SummaryWriter writer(run);
+        writer.add_scalar("loss", 0.5, 3);
+        writer.add_image("grid", image, 3);
+        writer.close();
+    }
+    auto files = io::list_events_files(run);
+    expect(files.size() == 1, "one events file");
+    if (files.size() == 1) {
+        auto scan = io::read_tfrecords(files[0]);
+        expect(scan.end == io::TfRecordScan::End::complete && scan.records.size() == 3, "three whole records");
+        if (scan.records.size() == 3) expect(io::events::read_key(scan.records[1].data).step == 3, "the scalar's step");
+    }
+
+    if (failures == 0) std::puts("header-only file formats: safetensors, PNG, IDX and events round trips hold");
     return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1,6 +1,7 @@
 #pragma once
-// Files: checkpoints (safetensors), sample grids (PNG), loss curves (SVG), metrics (CSV) and a
-// progress bar. Everything here reads or writes host memory; device tensors are copied to the host.
+// Files: checkpoints (safetensors), sample grids (PNG), loss curves (SVG), metrics (CSV), a
+// progress bar and TensorBoard event files (SummaryWriter). Everything here reads or writes host
+// memory; device tensors are copied to the host.
 #include "atomic_file.hpp"
 #include "metadata.hpp"
 #include "named_tensors.hpp"
@@ -11,3 +12,9 @@
 #include "plot.hpp"
 #include "csv.hpp"
 #include "progress.hpp"
+#include "crc32c.hpp"
+#include "protobuf.hpp"
+#include "tfrecord.hpp"
+#include "events.hpp"
+#include "event_files.hpp"
+#include "summary_writer.hpp"
