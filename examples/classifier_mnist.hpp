@@ -49,9 +49,10 @@ void train(const ClassifierOptions& opt) {
         auto r = classifier.train_step(batch.images, batch.labels);
         return std::vector<double>{r.loss, r.accuracy};
     };
+    hooks.parameters = [&] { return classifier.network().named_parameters(); };
     hooks.epoch_end = [&](std::int64_t) {
         io::save_safetensors(fs::path(o.out) / "classifier.safetensors", classifier.model_state());
-        return std::vector<double>{test_accuracy(classifier, test_set)};
+        return examples::EpochReport{{test_accuracy(classifier, test_set)}, std::nullopt};
     };
     examples::train_epochs(o, spec, loader, rng, hooks);
     std::cout << "classifier: " << (fs::path(o.out) / "classifier.safetensors").string() << "\n";

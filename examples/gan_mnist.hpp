@@ -46,7 +46,6 @@ void train(const GanOptions& opt) {
     // Fixed noise: the per-epoch grids show the same 64 latents evolving.
     Generator grid_rng(o.seed + 2);
     auto fixed_noise = Tensor<float, D>::normal({64, config.latent}, grid_rng);
-    Generator metric_rng(o.seed + 3);
 
     examples::LoopSpec spec{"gan", config_text(config), {"d_loss", "g_loss", "d_real", "d_fake"},
                             scorer ? std::vector<std::string>{"frechet", "score"} : std::vector<std::string>{}};
@@ -57,17 +56,23 @@ void train(const GanOptions& opt) {
         auto l = gan.train_step(batch.images, rng);
         return std::vector<double>{l.discriminator, l.generator, l.real_score, l.fake_score};
     };
-    hooks.epoch_end = [&](std::int64_t epoch) {
-        auto grid = gan.generate(fixed_noise);
-        char name[64];
-        std::snprintf(name, sizeof(name), "samples_epoch_%03lld.png", static_cast<long long>(epoch));
-        io::write_image_grid(fs::path(o.out) / name, grid);
-        io::write_image_grid(fs::path(o.out) / "samples.png", grid);
+    hooks.parameters = [&] {
+        examples::NamedParameters<float, D> all;
+        for (auto& [name, p] : gan.generator().named_parameters()) all.emplace_back("generator." + name, p);
+        for (auto& [name, p] : gan.discriminator().named_parameters()) all.emplace_back("discriminator." + name, p);
+        return all;
+    };
+    hooks.epoch_end = [&](std::int64_t) {
+        examples::EpochReport report{{}, io::make_image_grid(gan.generate(fixed_noise))};
         io::save_safetensors(fs::path(o.out) / "generator.safetensors", gan.generator_state());
-        if (!scorer) return std::vector<double>{};
+        if (!scorer) return report;
+        // The same noise every epoch, from a generator no checkpoint needs: the metrics of a resumed
+        // run equal an uninterrupted run's, and epochs differ by the model alone.
+        Generator metric_rng(o.seed + 3);
         auto fake = gan.sample(real_features.shape()[0], metric_rng).template to<Cpu>();
-        return std::vector<double>{models::frechet_distance(scorer->features(fake), real_features),
-                                   models::inception_score(scorer->probabilities(fake))};
+        report.metrics = {models::frechet_distance(scorer->features(fake), real_features),
+                          models::inception_score(scorer->probabilities(fake))};
+        return report;
     };
     examples::train_epochs(o, spec, loader, rng, hooks);
     std::cout << "samples: " << (fs::path(o.out) / "samples.png").string() << "\n";

@@ -64,8 +64,8 @@ void train(const VaeOptions& opt) {
     models::VaeTrainer<float, D> trainer(config, rng);
     data::DataLoader<float, D> loader(train_set, {.batch_size = o.batch, .binarize = opt.binarize},
                                       Generator(o.seed + 1));
-    Generator eval_rng(o.seed + 2);
-    auto fixed_latents = Tensor<float, D>::normal({64, config.latent}, eval_rng);
+    Generator latent_rng(o.seed + 2);
+    auto fixed_latents = Tensor<float, D>::normal({64, config.latent}, latent_rng);
 
     examples::LoopSpec spec{"vae", config_text(config), {"loss", "reconstruction", "kl"}, {"test_neg_elbo"}};
     examples::LoopHooks<float, D> hooks;
@@ -75,19 +75,19 @@ void train(const VaeOptions& opt) {
         auto l = trainer.train_step(batch.images, rng);
         return std::vector<double>{l.loss, l.reconstruction, l.kl};
     };
-    hooks.epoch_end = [&](std::int64_t epoch) {
+    hooks.parameters = [&] { return trainer.model().named_parameters(); };
+    hooks.epoch_end = [&](std::int64_t) {
         auto& vae = trainer.model();
         vae.eval();
-        auto samples = vae.decode_probabilities(fixed_latents);
-        char name[64];
-        std::snprintf(name, sizeof(name), "samples_epoch_%03lld.png", static_cast<long long>(epoch));
-        io::GridOptions grid{.scale = data::PixelScale::unit};
-        io::write_image_grid(fs::path(o.out) / name, samples, grid);
-        io::write_image_grid(fs::path(o.out) / "samples.png", samples, grid);
+        examples::EpochReport report;
+        report.samples = io::make_image_grid(vae.decode_probabilities(fixed_latents), {.scale = data::PixelScale::unit});
         io::save_safetensors(fs::path(o.out) / "vae.safetensors", vae.state_dict());
-        double test_elbo = evaluate(vae, test_set, 0, eval_rng).first;
+        // The same noise every epoch, from a generator no checkpoint needs: the metrics of a resumed
+        // run equal an uninterrupted run's, and epochs differ by the model alone.
+        Generator eval_rng(o.seed + 3);
+        report.metrics = {evaluate(vae, test_set, 0, eval_rng).first};
         vae.train();
-        return std::vector<double>{test_elbo};
+        return report;
     };
     examples::train_epochs(o, spec, loader, rng, hooks);
     std::cout << "samples: " << (fs::path(o.out) / "samples.png").string() << "\n";

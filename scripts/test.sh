@@ -14,8 +14,9 @@ build_dir=${BUILD_DIR:-$repo_root/build}
 build_type=${BUILD_TYPE:-Release}
 job_count=${JOBS:-$(nproc)}
 
-# The Debian packages the build needs, installed with apt only when some are missing.
-"$repo_root/scripts/install-deps.sh"
+# The Debian packages the build needs, installed with apt only when some are missing, and
+# python3-protobuf, with which one test reads the trainers' TensorBoard events as Google's parser does.
+"$repo_root/scripts/install-deps.sh" python3-protobuf
 
 # Real MNIST for the data checks and the trainers' smoke runs. Without network those tests report
 # "skipped" (they need data/mnist), so a failed fetch is a loud warning, not a failed suite.
@@ -32,8 +33,8 @@ ctest --test-dir "$build_dir" --output-on-failure -j "$job_count"
 # autograd core and its validation. The rest are the same code on the same paths; leaving them
 # out keeps this part to a few minutes on 2 cores.
 if [ "${SANITIZED:-1}" = 1 ]; then
-    sanitized_tests=(test_io test_data test_checkpoint test_validation test_autograd test_anomaly test_errors
-                     test_tensor)
+    sanitized_tests=(test_io test_events test_data test_checkpoint test_validation test_autograd test_anomaly
+                     test_errors test_tensor)
     asan_dir=${ASAN_BUILD_DIR:-$build_dir-asan}
     cmake -S "$repo_root" -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIGC_SANITIZE="address;undefined" \
           -DAIGC_ENABLE_CUDA=OFF -DAIGC_BUILD_BENCHMARKS=OFF -DAIGC_BUILD_EXAMPLES=OFF -DAIGC_INSTALL=OFF

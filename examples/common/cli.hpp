@@ -27,6 +27,9 @@ struct CommonOptions {
     bool resume = false;
     int threads = 0;             // 0: AIGC_NUM_THREADS or every core this process may use
     bool detect_anomaly = false; // stop at the first op that produces NaN/Inf (aigc::AnomalyMode)
+    bool no_tensorboard = false; // no events.out.tfevents.* in --out
+    std::int64_t log_every = 10; // steps between the per-step losses in the events file
+    const CLI::App* command = nullptr;  // the parsed subcommand: its options go into the events' config text
 };
 
 // A learning rate or a similar scale: finite and > 0. (CLI11's PositiveNumber would print its
@@ -44,7 +47,7 @@ inline CLI::Validator positive_finite() {
 
 inline void add_training_options(CLI::App& cmd, CommonOptions& o) {
     cmd.add_option("--data", o.data, "folder with the MNIST IDX files (scripts/fetch-data.sh)")->capture_default_str();
-    cmd.add_option("--out", o.out, "folder for checkpoints, images, metrics.csv and loss.svg")->capture_default_str();
+    cmd.add_option("--out", o.out, "folder for checkpoints, images, metrics.csv, loss.svg and TensorBoard events")->capture_default_str();
     cmd.add_option("--epochs", o.epochs, "passes over the training set")->capture_default_str()->check(CLI::Range(1, 100000));
     cmd.add_option("--batch", o.batch, "mini-batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
     cmd.add_option("--seed", o.seed, "seed of every random choice (init, noise, shuffling)")->capture_default_str();
@@ -57,6 +60,11 @@ inline void add_training_options(CLI::App& cmd, CommonOptions& o) {
         ->check(CLI::Range(0, 4096));
     cmd.add_flag("--detect-anomaly", o.detect_anomaly,
                  "check every op's output and gradient for NaN/Inf and stop at the first, naming the op (slower)");
+    cmd.add_flag("--no-tensorboard", o.no_tensorboard, "write no TensorBoard events file into --out");
+    cmd.add_option("--log-every", o.log_every, "steps between the losses written to the TensorBoard events file")
+        ->capture_default_str()
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+    o.command = &cmd;
 }
 
 inline void apply_threads(const CommonOptions& o) {

@@ -1,13 +1,16 @@
 #pragma once
 // The epoch loop every trainer shares: resume from <out>/checkpoint.safetensors, progress bar,
-// per-epoch metrics.csv and loss.svg, a checkpoint after every epoch (and when --max-steps stops
-// a run mid-epoch), and a hard stop on a non-finite loss before anything is written.
+// per-epoch metrics.csv, loss.svg and sample grids, TensorBoard events (run_events.hpp), a
+// checkpoint after every epoch (and when --max-steps stops a run mid-epoch), and a hard stop on a
+// non-finite loss before anything is written.
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,6 +18,7 @@
 #include <aigc/all.hpp>
 
 #include "cli.hpp"
+#include "run_events.hpp"
 
 namespace examples {
 
@@ -27,13 +31,21 @@ struct LoopSpec {
     std::vector<std::string> epoch_metrics; // names of the values epoch_end returns
 };
 
+// What a trainer reports at the end of an epoch: its metrics (LoopSpec::epoch_metrics, in order)
+// and optionally a sample grid, written as samples_epoch_NNN.png, samples.png and into the events.
+struct EpochReport {
+    std::vector<double> metrics;
+    std::optional<aigc::io::GrayImage> samples;
+};
+
 template <class T, class D>
 struct LoopHooks {
     std::function<aigc::models::NamedTensors<T, D>()> state;                   // what a checkpoint saves
     std::function<void(const aigc::models::NamedTensors<T, D>&)> load_state;   // and restores (checked)
+    std::function<NamedParameters<T, D>()> parameters;                        // for the weight histograms
     std::function<void(std::int64_t epoch)> epoch_begin;                      // optional: e.g. set this epoch's lr
     std::function<std::vector<double>(const aigc::data::Batch<T, D>&)> step;  // one optimizer step
-    std::function<std::vector<double>(std::int64_t epoch)> epoch_end;         // metrics, images
+    std::function<EpochReport(std::int64_t epoch)> epoch_end;                 // metrics, samples, model files
 };
 
 namespace detail {
@@ -94,6 +106,7 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
     for (const auto& name : spec.epoch_metrics) columns.push_back(name);
     columns.push_back("seconds");
     io::CsvWriter csv(csv_path, columns, o.resume ? io::CsvMode::append : io::CsvMode::truncate);
+    RunEvents events(o, spec.config, run_state.progress.steps_done);
 
     auto save = [&] {
         run_state.rng = rng;
@@ -130,6 +143,7 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
             }
             ++steps;
             ++run_state.progress.steps_done;
+            events.step(spec.losses, losses, run_state.progress.steps_done);
             samples += batch.images.shape()[0];
             shown.clear();
             for (std::size_t k = 0; k < losses.size(); ++k) shown.emplace_back(spec.losses[k], losses[k]);
@@ -142,7 +156,15 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
         bar.finish(samples, shown);
         bool epoch_complete = !loader.in_epoch();
         if (epoch_complete) run_state.progress.epochs_done = epoch;
-        std::vector<double> metrics = hooks.epoch_end(epoch);
+        EpochReport report = hooks.epoch_end(epoch);
+        const std::vector<double>& metrics = report.metrics;
+        if (report.samples) {
+            char name[64];
+            std::snprintf(name, sizeof(name), "samples_epoch_%03lld.png", static_cast<long long>(epoch));
+            io::write_png(fs::path(o.out) / name, *report.samples);
+            io::write_png(fs::path(o.out) / "samples.png", *report.samples);
+        }
+        events.epoch(spec.epoch_metrics, metrics, report.samples, hooks.parameters(), run_state.progress.steps_done);
         double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
         std::vector<io::CsvField> row{epoch, run_state.progress.steps_done};
@@ -164,6 +186,7 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
         save();
         write_loss_plot(csv_path, spec, fs::path(o.out) / "loss.svg");
     }
+    events.close();
 }
 
 }  // namespace examples

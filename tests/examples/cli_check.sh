@@ -175,6 +175,83 @@ resume_exact)
         [ "$rows" -eq 2 ] || fail "$name: metrics.csv after resume has $rows epoch rows, expected 2"
     done
     ;;
+tensorboard)
+    # TensorBoard events: a run stopped mid-epoch (step 7), resumed to step 13, then resumed again
+    # from the step-7 checkpoint (as after a crash that wrote events past its last checkpoint) ends
+    # with the same values at every (tag, step) as a straight run, none of them twice. The only
+    # extra records are those of the stop at step 7 and the config texts (which name --max-steps).
+    "$here/make_idx.sh" "$work/data" 200 50
+    for program in "$VAE_MNIST" "$GAN_MNIST"; do
+        name=$(basename "$program")
+        # 5 steps per epoch; epochs end at steps 5, 10, 15.
+        common=(--data "$work/data" --batch 40 --seed 3 --epochs 3 --log-every 3 "${threads[@]}")
+        [ "$name" = gan_mnist ] && common+=(--classifier "$work/none.safetensors")
+        straight=$work/$name-straight resumed=$work/$name-resumed
+        run "$program" train "${common[@]}" --out "$straight" || continue
+        run "$program" train "${common[@]}" --out "$resumed" --max-steps 7 || continue
+        cp "$resumed/checkpoint.safetensors" "$work/$name-step-7.safetensors"
+        run "$program" train "${common[@]}" --out "$resumed" --max-steps 13 --resume || continue
+        cp "$work/$name-step-7.safetensors" "$resumed/checkpoint.safetensors"
+        run "$program" train "${common[@]}" --out "$resumed" --resume || continue
+        "$EVENTS_DUMP" "$straight" >"$work/$name-straight.txt" || fail "$name: cannot read the straight run's events"
+        "$EVENTS_DUMP" "$resumed" >"$work/$name-resumed.txt" || fail "$name: cannot read the resumed run's events"
+        values() { grep -v -e ' file_version ' -e ' session_log ' -e ' text config ' "$1" | sort; }
+        duplicates=$(grep -v -e ' file_version ' -e ' session_log ' "$work/$name-resumed.txt" | awk '{print $1, $3}' |
+            sort | uniq -d)
+        [ -z "$duplicates" ] || fail "$name: (step, tag) twice in the resumed run's events: $duplicates"
+        missing=$(comm -23 <(values "$work/$name-straight.txt") <(values "$work/$name-resumed.txt"))
+        [ -z "$missing" ] || fail "$name: the resumed run lacks or differs in: $(echo "$missing" | head -5)"
+        extra=$(comm -13 <(values "$work/$name-straight.txt") <(values "$work/$name-resumed.txt") | grep -v '^7 ')
+        [ -z "$extra" ] || fail "$name: the resumed run has records a straight run has not: $(echo "$extra" | head -5)"
+        [ "$(grep -c ' text config ' "$work/$name-resumed.txt")" -eq 2 ] || fail "$name: expected the config at steps 0 and 8"
+        grep -q '^8 session_log 1' "$work/$name-resumed.txt" || fail "$name: the resumed file has no SessionLog START at 8"
+        grep -q '^15 scalar train/' "$work/$name-straight.txt" || fail "$name: no per-step values at step 15"
+        [ -z "$(grep ' scalar train/' "$work/$name-straight.txt" | awk '$1 % 3 != 0')" ] ||
+            fail "$name: per-step values at steps that are not multiples of --log-every 3"
+        grep -q '^15 histogram weights/' "$work/$name-straight.txt" || fail "$name: no weight histograms"
+        grep -q '^15 scalar grad_norm/' "$work/$name-straight.txt" || fail "$name: no gradient norms"
+        grep -q '^15 image samples 242x242' "$work/$name-straight.txt" || fail "$name: no sample grid"
+        grep -q '^0 text config ' "$work/$name-straight.txt" || fail "$name: no config text"
+        echo "ok: $name events after stop + resume + crash-resume equal a straight run's ($(wc -l <"$work/$name-straight.txt") records)"
+    done
+    grep -q '^15 scalar metrics/test_neg_elbo ' "$work/vae_mnist-straight.txt" || fail "vae_mnist: no test -ELBO"
+    # --no-tensorboard writes no events; a new run without --resume replaces the folder's events.
+    run "$CLASSIFIER_MNIST" train --data "$work/data" --batch 64 --out "$work/quiet" --no-tensorboard "${threads[@]}"
+    compgen -G "$work/quiet/*tfevents*" >/dev/null && fail "--no-tensorboard wrote an events file"
+    run "$CLASSIFIER_MNIST" train --data "$work/data" --batch 64 --out "$work/twice" "${threads[@]}"
+    run "$CLASSIFIER_MNIST" train --data "$work/data" --batch 64 --out "$work/twice" "${threads[@]}"
+    [ "$(ls "$work/twice" | grep -c tfevents)" -eq 1 ] || fail "a second run left the first run's events beside its own"
+    "$EVENTS_DUMP" "$work/twice" >"$work/twice.txt" || fail "classifier_mnist: cannot read its events"
+    grep -q ' metrics/test_accuracy ' "$work/twice.txt" || fail "classifier_mnist: no test accuracy"
+    expect_error "--log-every" "$VAE_MNIST" train --log-every 0
+    ;;
+tensorboard_protobuf)
+    # The trainers' events parsed by Google's protobuf runtime against TensorBoard's schema
+    # (tensorboard_check.py, framing checked with its own CRC-32C) give the same values as the
+    # tests' reader. Needs python3-protobuf (scripts/test.sh installs it): skipped without it.
+    python=/usr/bin/python3
+    "$python" -c 'import google.protobuf' 2>/dev/null || { echo "no python3-protobuf: skipped"; exit 77; }
+    "$here/make_idx.sh" "$work/data" 80 20
+    common=(--data "$work/data" --batch 20 --epochs 2 --log-every 1 "${threads[@]}")
+    run "$GAN_MNIST" train "${common[@]}" --out "$work/gan" --max-steps 5 --classifier "$work/none.safetensors"
+    run "$GAN_MNIST" train "${common[@]}" --out "$work/gan" --resume --classifier "$work/none.safetensors"
+    run "$VAE_MNIST" train "${common[@]}" --out "$work/vae"
+    run "$CLASSIFIER_MNIST" train "${common[@]}" --out "$work/classifier"
+    for dir in gan vae classifier; do
+        if ! "$python" "$here/tensorboard_check.py" "$work/$dir" >"$work/$dir-google.txt"; then
+            fail "$dir: Google's protobuf rejects the events"
+            continue
+        fi
+        "$EVENTS_DUMP" "$work/$dir" >"$work/$dir-ours.txt" || fail "$dir: the tests' reader rejects the events"
+        if cmp -s "$work/$dir-google.txt" "$work/$dir-ours.txt"; then
+            echo "ok: $dir: $(wc -l <"$work/$dir-ours.txt") records read alike by Google's protobuf and ours"
+        else
+            fail "$dir: Google's protobuf and the tests' reader differ:"
+            diff "$work/$dir-google.txt" "$work/$dir-ours.txt" | head -10 >&2
+        fi
+    done
+    grep -q ' session_log 1' "$work/gan-google.txt" || fail "gan: no SessionLog START after the resume"
+    ;;
 diverged)
     # A run that diverges stops at the first non-finite loss with one line, and the checkpoint it
     # resumed from is left byte for byte as it was; --detect-anomaly names the op instead.
