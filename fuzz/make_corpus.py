@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets: small valid files and a few near misses.
 
-    make_corpus.py OUT_DIR      -> OUT_DIR/idx/*, OUT_DIR/safetensors/*
+    make_corpus.py OUT_DIR      -> OUT_DIR/idx/*, OUT_DIR/safetensors/*, OUT_DIR/events/*
 
 Valid seeds let the fuzzer start deep inside the readers (past the magic number and the JSON
 parse); the near misses (truncated, trailing bytes, wrong dtype, overlapping offsets) start it at
 the checks themselves. The files are built from the format descriptions (IDX: LeCun's MNIST page;
-safetensors: its README), not with aigc, so the seeds do not inherit a writer bug.
+safetensors: its README; events: TFRecord framing and tensorboard/compat/proto), not with aigc, so the seeds do not inherit a writer bug.
 """
 import json
 import struct
@@ -96,11 +96,64 @@ def safetensors_seeds():
     }
 
 
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def tfrecord(data):
+    def masked(crc):
+        return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF
+
+    length = struct.pack("<Q", len(data))
+    return length + struct.pack("<I", masked(crc32c(length))) + data + struct.pack("<I", masked(crc32c(data)))
+
+
+def varint(value):
+    out = b""
+    while value >= 0x80:
+        out += bytes([(value & 0x7F) | 0x80])
+        value >>= 7
+    return out + bytes([value])
+
+
+def field(number, wire, payload):
+    if wire == 2:
+        payload = varint(len(payload)) + payload
+    return varint(number << 3 | wire) + payload
+
+
+def events_seeds():
+    header = field(1, 1, struct.pack("<d", 1.5)) + field(3, 2, b"brain.Event:2")
+    value = field(1, 2, b"loss") + field(2, 5, struct.pack("<f", 0.25))
+    scalar = field(1, 1, struct.pack("<d", 2.0)) + field(2, 0, varint(10)) + field(5, 2, field(1, 2, value))
+    histo = b"".join(field(n, 1, struct.pack("<d", v)) for n, v in ((1, -1.0), (2, 1.0), (3, 2.0), (4, 0.0), (5, 2.0)))
+    histo += field(6, 2, struct.pack("<2d", 0.0, 1.0)) + field(7, 2, struct.pack("<2d", 1.0, 1.0))
+    histogram = field(2, 0, varint(20)) + field(5, 2, field(1, 2, field(1, 2, b"w") + field(5, 2, histo)))
+    start = field(2, 0, varint(11)) + field(7, 2, field(1, 0, varint(1)))
+    events = tfrecord(header) + tfrecord(scalar) + tfrecord(histogram)
+    flipped = bytearray(events)
+    flipped[-3] ^= 0x10
+    return {
+        "events": events,
+        "resumed": tfrecord(header) + tfrecord(start) + tfrecord(scalar),
+        "truncated": events[:-7],
+        "bad_crc": bytes(flipped),
+        "empty_record": tfrecord(b""),
+        "not_protobuf": tfrecord(b"\x0f\xff\xff"),
+        "huge_length": struct.pack("<Q", 2**63) + b"\0" * 8,
+    }
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: make_corpus.py OUT_DIR")
     out = Path(sys.argv[1])
-    for target, seeds in (("idx", idx_seeds()), ("safetensors", safetensors_seeds())):
+    for target, seeds in (("idx", idx_seeds()), ("safetensors", safetensors_seeds()), ("events", events_seeds())):
         folder = out / target
         folder.mkdir(parents=True, exist_ok=True)
         for name, content in seeds.items():

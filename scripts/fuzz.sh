@@ -10,13 +10,13 @@
 set -euo pipefail
 
 if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]] || [ "$1" -lt 1 ]; then
-    echo "usage: scripts/fuzz.sh SECONDS [TARGET...]   (targets: fuzz_idx fuzz_safetensors)" >&2
+    echo "usage: scripts/fuzz.sh SECONDS [TARGET...]   (targets: fuzz_idx fuzz_safetensors fuzz_events)" >&2
     exit 2
 fi
 seconds=$1
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_idx fuzz_safetensors)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_idx fuzz_safetensors fuzz_events)
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-$repo_root/build-fuzz}

@@ -32,6 +32,7 @@ Done. Open these images:
   VAE samples          $out/vae/samples.png
   VAE reconstructions  $out/vae/vae_reconstructions.png
   GAN samples          $out/gan/samples.png   (one grid per epoch: samples_epoch_NNN.png)
-Metrics per epoch are in metrics.csv and loss.svg next to them. Train longer with
+Metrics per epoch are in metrics.csv and loss.svg next to them; every run also wrote TensorBoard
+events: tensorboard --logdir $out (docs/tensorboard.md). Train longer with
 EPOCHS=10 GAN_EPOCHS=30 scripts/quickstart.sh (or --resume: see docs/getting-started.md).
 DONE

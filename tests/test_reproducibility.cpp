@@ -47,7 +47,7 @@ enum class Model { gan, vae };
 void train(Model model, const data::Mnist& set, const examples::CommonOptions& o) {
     Generator rng(o.seed);
     examples::LoopHooks<float, Cpu> hooks;
-    hooks.epoch_end = [](std::int64_t) { return std::vector<double>{}; };
+    hooks.epoch_end = [](std::int64_t) { return examples::EpochReport{}; };
     if (model == Model::gan) {
         // Dropout in D, fresh noise per step, shuffled batches: every random stream is in play.
         models::Gan<float> gan({.latent = 4, .image = 16, .generator_hidden = {32}, .discriminator_hidden = {32}}, rng);

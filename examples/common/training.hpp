@@ -42,7 +42,7 @@ template <class T, class D>
 struct LoopHooks {
     std::function<aigc::models::NamedTensors<T, D>()> state;                   // what a checkpoint saves
     std::function<void(const aigc::models::NamedTensors<T, D>&)> load_state;   // and restores (checked)
-    std::function<NamedParameters<T, D>()> parameters;                        // for the weight histograms
+    std::function<NamedParameters<T, D>()> parameters;                        // optional: weight histograms
     std::function<void(std::int64_t epoch)> epoch_begin;                      // optional: e.g. set this epoch's lr
     std::function<std::vector<double>(const aigc::data::Batch<T, D>&)> step;  // one optimizer step
     std::function<EpochReport(std::int64_t epoch)> epoch_end;                 // metrics, samples, model files
@@ -164,7 +164,8 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
             io::write_png(fs::path(o.out) / name, *report.samples);
             io::write_png(fs::path(o.out) / "samples.png", *report.samples);
         }
-        events.epoch(spec.epoch_metrics, metrics, report.samples, hooks.parameters(), run_state.progress.steps_done);
+        events.epoch(spec.epoch_metrics, metrics, report.samples,
+                     hooks.parameters ? hooks.parameters() : NamedParameters<T, D>{}, run_state.progress.steps_done);
         double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
         std::vector<io::CsvField> row{epoch, run_state.progress.steps_done};
