@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -158,16 +159,31 @@ TEST_CASE("thread count: set_num_threads and AIGC_NUM_THREADS reject garbage", "
     // The environment is read once, before the first kernel; its parser is tested directly here.
     const char* saved = std::getenv("AIGC_NUM_THREADS");
     std::string saved_value = saved ? saved : "";
+    detail::thread_count_chosen() = false;  // as in a program that has not called set_num_threads
     for (const char* garbage : {"abc", "4x", "3 ", "2.5", "", "0", "-2", "99999"}) {
         INFO("AIGC_NUM_THREADS='" << garbage << "'");
         setenv("AIGC_NUM_THREADS", garbage, 1);
         CHECK_THROWS_WITH(detail::apply_thread_env(),
-                          "AIGC_NUM_THREADS: expected a positive integer, got '" + std::string(garbage) + "'");
+                          "AIGC_NUM_THREADS: expected a positive integer up to 4096, got '" + std::string(garbage) + "'");
     }
     setenv("AIGC_NUM_THREADS", "1", 1);
     CHECK_NOTHROW(detail::apply_thread_env());
     CHECK(num_threads() == 1);
+    // A count the program chose wins: the environment is not even parsed.
+    setenv("AIGC_NUM_THREADS", "garbage", 1);
+    set_num_threads(1);
+    CHECK_NOTHROW(detail::apply_thread_env());
     if (saved) setenv("AIGC_NUM_THREADS", saved_value.c_str(), 1);
     else unsetenv("AIGC_NUM_THREADS");
     set_num_threads(before);
+}
+
+TEST_CASE("thread count: more than the cores is capped, with a note", "[errors][threads]") {
+    std::ostringstream note;
+    const int cores = detail::available_cores();
+    CHECK(usable_threads(cores, "--threads", note) == cores);
+    CHECK(note.str().empty());
+    CHECK(usable_threads(4096, "--threads", note) == cores);
+    CHECK(note.str() == "note: --threads asks for 4096 threads, more than the " + std::to_string(cores) +
+                            " cores this process may use; using " + std::to_string(cores) + "\n");
 }
