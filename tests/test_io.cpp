@@ -763,3 +763,34 @@ TEST_CASE("the progress bar is off when the stream is not a terminal and throttl
     std::fclose(terminal);
     ::close(master);
 }
+
+TEST_CASE("require_finite refuses NaN and Inf with the tensor and element; by default they load",
+          "[io][safetensors][errors]") {
+    const fs::path path = scratch("non_finite.safetensors");
+    const float inf = std::numeric_limits<float>::infinity();
+    io::save_safetensors(path, io::NamedTensors<float>{{"a.weight", Tensor<float>::from_vector({2}, {1.0f, 2.0f})},
+                                                       {"b.weight", Tensor<float>::from_vector({2, 2}, {0, 0, -inf, 0})}});
+    CHECK(io::load_safetensors<float>(path).size() == 2);  // general files may hold infinities on purpose
+    CHECK_THROWS_WITH(io::load_safetensors<float>(path, {.require_finite = true}),
+                      Contains("tensor 'b.weight' [2, 2] holds -inf at element 2; a model's weights and optimizer state "
+                               "must be finite"));
+    io::NamedTensors<float> destination{{"a.weight", Tensor<float>::zeros({2})}, {"b.weight", Tensor<float>::zeros({2, 2})}};
+    CHECK_THROWS_WITH(io::load_into(path, destination, {.require_finite = true}), Contains("holds -inf at element 2"));
+    CHECK(destination[0].second.to_vector() == std::vector<float>{0, 0});  // all or nothing
+    io::save_safetensors(path, io::NamedTensors<double>{{"x", Tensor<double>::from_vector({3}, {1, std::nan(""), 3})}});
+    CHECK_THROWS_WITH(io::load_safetensors<double>(path, {.require_finite = true}), Contains("tensor 'x' [3] holds nan at element 1"));
+}
+
+TEST_CASE("FolderLock: one holder at a time, named to the next; released with its holder", "[io][folder_lock][errors]") {
+    const fs::path folder = scratch("locked_folder");
+    fs::create_directories(folder);
+    {
+        io::FolderLock first(folder, "trainer one");
+        // flock locks belong to an open file, so a second lock in this process is refused like another process's.
+        CHECK_THROWS_WITH(io::FolderLock(folder, "trainer two"),
+                          Contains("'" + folder.string() + "' is in use by process " + std::to_string(::getpid()) +
+                                   " (trainer one); two runs writing one folder"));
+    }
+    CHECK_NOTHROW(io::FolderLock(folder, "trainer three"));
+    CHECK_THROWS_WITH(io::FolderLock(folder / "missing", "x"), Contains("cannot lock '" + (folder / "missing").string()));
+}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <bit>
 #include <cerrno>
 #include <cstdint>
@@ -41,6 +42,10 @@ struct LoadOptions {
     // a dtype other than T is an error naming the tensor (a silent float->double->float trip is fine,
     // but double->float loses precision the caller did not ask to lose).
     bool convert_dtype = false;
+    // Weights and optimizer state must be finite: a NaN or Inf loaded would train on (or sample)
+    // silently. Set by every model loader (models::load_checkpoint, the trainers' weight files);
+    // off for general files, which may hold infinities on purpose (masks, bounds).
+    bool require_finite = false;
 };
 
 namespace detail {
@@ -125,6 +130,11 @@ public:
         } else {
             convert_from<double>(entry, values);
         }
+        if (options.require_finite)
+            for (std::size_t i = 0; i < numel; ++i)
+                if (!std::isfinite(values[i]))
+                    error("tensor '", entry.name, "' ", entry.shape_str(), " holds ", values[i], " at element ", i,
+                          "; a model's weights and optimizer state must be finite (did the run that wrote it diverge?)");
         return Tensor<T, D>::from_vector(shape, values);
     }
 

@@ -43,7 +43,7 @@ void save_checkpoint(const std::filesystem::path& path, const std::string& kind,
 
 // Reads a checkpoint of the given kind: its tensors (to hand to the model's and optimizers'
 // load_state, which check every name and shape and say what is missing or unexpected) and the
-// counters. A checkpoint of another kind or configuration is an error that names both.
+// counters. A NaN or Inf anywhere is an error naming the tensor and element. A checkpoint of another kind or configuration is an error that names both.
 template <class T, class D = Cpu>
 std::pair<RunState, NamedTensors<T, D>> load_checkpoint(const std::filesystem::path& path, const std::string& kind,
                                                         const std::string& config = {}) {
@@ -65,7 +65,7 @@ std::pair<RunState, NamedTensors<T, D>> load_checkpoint(const std::filesystem::p
     run.loader.next_batch = meta.get_as<index_t>("aigc.loader.next_batch");
     run.loader.seed = meta.get_as<std::uint64_t>("aigc.loader.seed");
     run.loader.epoch_offset = meta.get_as<std::uint64_t>("aigc.loader.epoch_offset");
-    return {run, io::load_safetensors<T, D>(path)};
+    return {run, io::load_safetensors<T, D>(path, {.require_finite = true})};
 }
 
 }  // namespace aigc::models
