@@ -64,7 +64,7 @@ void eval(const ClassifierOptions& opt) {
     models::Classifier<float, D> classifier({}, rng);
     auto meta = io::read_safetensors_metadata(opt.checkpoint);
     if (meta.contains("aigc.kind")) classifier.load_state(models::load_checkpoint<float, D>(opt.checkpoint, "classifier").second);
-    else io::load_into(opt.checkpoint, classifier.model_state());
+    else io::load_into(opt.checkpoint, classifier.model_state(), {.require_finite = true});
     auto test_set = data::Mnist::load(opt.common.data, data::Split::test);
     std::cout << "test accuracy: " << 100.0 * test_accuracy(classifier, test_set) << "% (" << test_set.size()
               << " images)\n";

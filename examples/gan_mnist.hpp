@@ -86,7 +86,7 @@ void sample(const GanOptions& opt) {
     // Either a full training checkpoint or the generator alone.
     auto meta = io::read_safetensors_metadata(opt.checkpoint);
     if (meta.contains("aigc.kind")) gan.load_state(models::load_checkpoint<float, D>(opt.checkpoint, "gan").second);
-    else io::load_into(opt.checkpoint, gan.generator_state());
+    else io::load_into(opt.checkpoint, gan.generator_state(), {.require_finite = true});
     auto images = gan.sample(opt.n, rng).template to<Cpu>();
     data::IdxImages idx{opt.n, 28, 28, data::to_pixels(images, data::PixelScale::symmetric)};
     data::write_idx_images(opt.sample_out, idx);

@@ -101,7 +101,7 @@ models::VaeTrainer<float, D> load_trained(const VaeOptions& opt, Generator& rng)
     models::VaeTrainer<float, D> trainer(config, rng);
     auto meta = io::read_safetensors_metadata(opt.checkpoint);
     if (meta.contains("aigc.kind")) trainer.load_state(models::load_checkpoint<float, D>(opt.checkpoint, "vae", config_text(config)).second);
-    else io::load_into(opt.checkpoint, trainer.model().state_dict());
+    else io::load_into(opt.checkpoint, trainer.model().state_dict(), {.require_finite = true});
     trainer.model().eval();
     return trainer;
 }

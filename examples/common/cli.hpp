@@ -25,6 +25,7 @@ struct CommonOptions {
     std::string device = "cpu";
     std::int64_t max_steps = 0;  // 0: no limit
     bool resume = false;
+    bool overwrite = false;      // replace the run already in --out
     int threads = 0;             // 0: AIGC_NUM_THREADS or every core this process may use
     bool detect_anomaly = false; // stop at the first op that produces NaN/Inf (aigc::AnomalyMode)
     bool no_tensorboard = false; // no events.out.tfevents.* in --out
@@ -55,7 +56,9 @@ inline void add_training_options(CLI::App& cmd, CommonOptions& o) {
     cmd.add_option("--max-steps", o.max_steps, "stop after this many training steps in all (0: no limit)")
         ->capture_default_str()
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
-    cmd.add_flag("--resume", o.resume, "continue from <out>/checkpoint.safetensors");
+    auto* resume = cmd.add_flag("--resume", o.resume, "continue from <out>/checkpoint.safetensors");
+    cmd.add_flag("--overwrite", o.overwrite, "replace the run already in --out (its checkpoint, metrics, images, events)")
+        ->excludes(resume);
     cmd.add_option("--threads", o.threads, "CPU threads (default: AIGC_NUM_THREADS or all cores)")
         ->check(CLI::Range(0, 4096));
     cmd.add_flag("--detect-anomaly", o.detect_anomaly,
@@ -67,8 +70,9 @@ inline void add_training_options(CLI::App& cmd, CommonOptions& o) {
     o.command = &cmd;
 }
 
+// --threads wins over AIGC_NUM_THREADS; either is capped to the cores (aigc::usable_threads).
 inline void apply_threads(const CommonOptions& o) {
-    if (o.threads > 0) aigc::set_num_threads(o.threads);
+    if (o.threads > 0) aigc::set_num_threads(aigc::usable_threads(o.threads, "--threads"));
 }
 
 // The device is a template parameter everywhere below; this picks the instantiation.

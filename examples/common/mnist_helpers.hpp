@@ -28,7 +28,7 @@ inline std::optional<aigc::models::Classifier<float>> load_scoring_classifier(co
     }
     aigc::Generator unused(0);
     aigc::models::Classifier<float> classifier({}, unused);
-    aigc::io::load_into(path, classifier.model_state());
+    aigc::io::load_into(path, classifier.model_state(), {.require_finite = true});
     return classifier;
 }
 

@@ -81,14 +81,35 @@ inline void write_loss_plot(const fs::path& csv_path, const LoopSpec& spec, cons
     aigc::io::write_svg_plot(svg, series, {.title = spec.kind + " training loss (epoch means)", .x_label = "epoch"});
 }
 
+// A run without --resume starts from nothing: into a folder that holds a run only with --overwrite,
+// which then removes that run's files (its epoch images included) before anything new is written.
+inline void prepare_new_run(const CommonOptions& o, const fs::path& checkpoint, const fs::path& csv_path) {
+    if (!fs::exists(checkpoint) && !fs::exists(csv_path)) return;
+    AIGC_CHECK(o.overwrite, "'", o.out, "' already holds a run (",
+               fs::exists(checkpoint) ? checkpoint.string() : csv_path.string(),
+               "); add --resume to continue it or --overwrite to replace it");
+    for (const auto& entry : fs::directory_iterator(o.out)) {
+        const std::string name = entry.path().filename().string();
+        const bool epoch_image = name.rfind("samples_epoch_", 0) == 0 && entry.path().extension() == ".png";
+        if (entry.is_regular_file() && (epoch_image || name == "checkpoint.safetensors" || name == "metrics.csv" ||
+                                        name == "loss.svg" || name == "samples.png"))
+            fs::remove(entry.path());
+    }
+}
+
 template <class T, class D>
 void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::DataLoader<T, D>& loader,
                   aigc::Generator& rng, const LoopHooks<T, D>& hooks) {
     using namespace aigc;
     AnomalyMode anomaly(o.detect_anomaly);  // --detect-anomaly: for this loop only (on or off)
     fs::create_directories(o.out);
+    // Held until the run ends: a second trainer on this --out stops here, before touching anything.
+    io::FolderLock lock(o.out, o.command && o.command->get_parent()
+                                   ? o.command->get_parent()->get_name() + " " + o.command->get_name()
+                                   : spec.kind + " training");
     const fs::path checkpoint = fs::path(o.out) / "checkpoint.safetensors";
     const fs::path csv_path = fs::path(o.out) / "metrics.csv";
+    if (!o.resume) prepare_new_run(o, checkpoint, csv_path);
 
     models::RunState run_state{{}, rng, loader.state()};
     if (o.resume) {
@@ -99,6 +120,15 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
         loader.restore(run_state.loader);
         std::cerr << "note: resumed from " << checkpoint.string() << " after " << run_state.progress.epochs_done << " epochs, "
                   << run_state.progress.steps_done << " steps\n";
+    }
+
+    // --max-steps and --epochs count the whole run, resumed or not: a run at its budget trains and
+    // writes nothing, so the same command run twice gives the same folder.
+    if ((o.max_steps > 0 && run_state.progress.steps_done >= o.max_steps) || run_state.progress.epochs_done >= o.epochs) {
+        std::cerr << "note: " << checkpoint.string() << " is already at step " << run_state.progress.steps_done << ", epoch "
+                  << run_state.progress.epochs_done << " (--max-steps " << o.max_steps << ", --epochs " << o.epochs
+                  << "); nothing to train\n";
+        return;
     }
 
     std::vector<std::string> columns{"epoch", "step"};

@@ -219,8 +219,8 @@ tensorboard)
     run "$CLASSIFIER_MNIST" train --data "$work/data" --batch 64 --out "$work/quiet" --no-tensorboard "${threads[@]}"
     compgen -G "$work/quiet/*tfevents*" >/dev/null && fail "--no-tensorboard wrote an events file"
     run "$CLASSIFIER_MNIST" train --data "$work/data" --batch 64 --out "$work/twice" "${threads[@]}"
-    run "$CLASSIFIER_MNIST" train --data "$work/data" --batch 64 --out "$work/twice" "${threads[@]}"
-    [ "$(ls "$work/twice" | grep -c tfevents)" -eq 1 ] || fail "a second run left the first run's events beside its own"
+    run "$CLASSIFIER_MNIST" train --data "$work/data" --batch 64 --out "$work/twice" --overwrite "${threads[@]}"
+    [ "$(ls "$work/twice" | grep -c tfevents)" -eq 1 ] || fail "--overwrite left the first run's events beside its own"
     "$EVENTS_DUMP" "$work/twice" >"$work/twice.txt" || fail "classifier_mnist: cannot read its events"
     grep -q ' metrics/test_accuracy ' "$work/twice.txt" || fail "classifier_mnist: no test accuracy"
     expect_error "--log-every" "$VAE_MNIST" train --log-every 0
@@ -251,6 +251,82 @@ tensorboard_protobuf)
         fi
     done
     grep -q ' session_log 1' "$work/gan-google.txt" || fail "gan: no SessionLog START after the resume"
+    ;;
+run_folder)
+    # A run folder is never silently replaced or shared, --max-steps is a budget for the whole run,
+    # non-finite weights are refused on every load, and thread counts beyond the cores are capped.
+    "$here/make_idx.sh" "$work/data" 400 40
+    common=(--data "$work/data" --batch 20 "${threads[@]}")
+    run "$VAE_MNIST" train "${common[@]}" --out "$work/vae" --max-steps 5 || exit 1
+    cp "$work/vae/checkpoint.safetensors" "$work/step-5.safetensors"
+    cp "$work/vae/metrics.csv" "$work/metrics-5.csv"
+    touch "$work/vae/samples_epoch_099.png"
+    # Without --resume or --overwrite: one line naming the run and both choices; nothing touched.
+    expect_error "$work/vae' already holds a run|checkpoint.safetensors|--resume|--overwrite" \
+        "$VAE_MNIST" train "${common[@]}" --out "$work/vae" --max-steps 5
+    cmp -s "$work/vae/checkpoint.safetensors" "$work/step-5.safetensors" || fail "a refused run changed the checkpoint"
+    cmp -s "$work/vae/metrics.csv" "$work/metrics-5.csv" || fail "a refused run changed metrics.csv"
+    expect_error "--overwrite|--resume" "$VAE_MNIST" train "${common[@]}" --out "$work/vae" --overwrite --resume
+    # --max-steps is absolute: the same command at its budget trains and writes nothing.
+    run "$VAE_MNIST" train "${common[@]}" --out "$work/vae" --max-steps 5 --resume
+    grep -q "already at step 5.*nothing to train" "$work/run.log" || fail "a run at its --max-steps did not say so"
+    cmp -s "$work/vae/checkpoint.safetensors" "$work/step-5.safetensors" || fail "a run at its budget trained on"
+    cmp -s "$work/vae/metrics.csv" "$work/metrics-5.csv" || fail "a run at its budget wrote a metrics row"
+    # --overwrite replaces the run, its old epoch images included.
+    run "$VAE_MNIST" train "${common[@]}" --out "$work/vae" --max-steps 3 --overwrite
+    [ -e "$work/vae/samples_epoch_099.png" ] && fail "--overwrite left the old run's epoch images"
+    rows=$(($(wc -l <"$work/vae/metrics.csv") - 1))
+    [ "$rows" -eq 1 ] || fail "--overwrite: metrics.csv has $rows rows, expected 1"
+
+    # One writer per folder: a second trainer stops at once, naming the first; the lock of a killed
+    # run does not block the next.
+    "$GAN_MNIST" train "${common[@]}" --out "$work/gan" --epochs 1000 --classifier "$work/none.safetensors" \
+        >"$work/first.log" 2>&1 &
+    first=$!
+    for _ in $(seq 200); do
+        [ -s "$work/gan/checkpoint.safetensors" ] && break
+        sleep 0.1
+    done
+    grep -q "process $first (gan_mnist train)" "$work/gan/.aigc.lock" 2>/dev/null || fail "the lock file does not name process $first"
+    expect_error "$work/gan' is in use by process $first (gan_mnist train)|another --out" \
+        "$GAN_MNIST" train "${common[@]}" --out "$work/gan" --resume --classifier "$work/none.safetensors"
+    kill -9 "$first"
+    wait "$first" 2>/dev/null
+    run "$GAN_MNIST" train "${common[@]}" --out "$work/gan" --resume --epochs 1 --classifier "$work/none.safetensors" ||
+        fail "the lock of a killed run blocked --resume"
+
+    # Non-finite weights: the last float of each file becomes NaN; every loader names the tensor.
+    poison() {
+        cp "$1" "$2"
+        printf '\x00\x00\xc0\x7f' | dd of="$2" bs=1 seek=$(($(stat -c %s "$2") - 4)) conv=notrunc status=none
+    }
+    poison "$work/vae/checkpoint.safetensors" "$work/vae-nan.safetensors"
+    expect_error "vae-nan.safetensors|holds nan at element|must be finite" \
+        "$VAE_MNIST" eval --checkpoint "$work/vae-nan.safetensors" --data "$work/data"
+    poison "$work/vae/vae.safetensors" "$work/vae-weights-nan.safetensors"
+    expect_error "vae-weights-nan.safetensors|holds nan at element" \
+        "$VAE_MNIST" sample --checkpoint "$work/vae-weights-nan.safetensors" --out "$work/vae-samples"
+    poison "$work/gan/generator.safetensors" "$work/generator-nan.safetensors"
+    expect_error "generator-nan.safetensors|holds nan at element" \
+        "$GAN_MNIST" sample --checkpoint "$work/generator-nan.safetensors" --out "$work/g.idx"
+    poison "$work/vae/checkpoint.safetensors" "$work/resume-nan.safetensors"
+    cp "$work/resume-nan.safetensors" "$work/vae/checkpoint.safetensors"
+    expect_error "checkpoint.safetensors|holds nan at element" \
+        "$VAE_MNIST" train "${common[@]}" --out "$work/vae" --max-steps 6 --resume
+    run "$CLASSIFIER_MNIST" train "${common[@]}" --out "$work/classifier" --max-steps 2
+    poison "$work/classifier/classifier.safetensors" "$work/classifier-nan.safetensors"
+    expect_error "classifier-nan.safetensors|holds nan at element" \
+        "$CLASSIFIER_MNIST" eval --checkpoint "$work/classifier-nan.safetensors" --data "$work/data"
+
+    # Threads: beyond the cores is capped with a note; --threads wins over a bad AIGC_NUM_THREADS.
+    run "$CLASSIFIER_MNIST" train --data "$work/data" --batch 20 --out "$work/many" --max-steps 2 --threads 4096
+    grep -q "note: --threads asks for 4096 threads, more than the" "$work/run.log" || fail "--threads 4096 was not capped"
+    run env AIGC_NUM_THREADS=1000 "$CLASSIFIER_MNIST" train --data "$work/data" --batch 20 --out "$work/env" --max-steps 2
+    grep -q "note: AIGC_NUM_THREADS asks for 1000 threads" "$work/run.log" || fail "AIGC_NUM_THREADS=1000 was not capped"
+    run env AIGC_NUM_THREADS=abc "$CLASSIFIER_MNIST" train --data "$work/data" --batch 20 --out "$work/flag-wins" \
+        --max-steps 2 --threads 1 || fail "a bad AIGC_NUM_THREADS stopped a run that gave --threads"
+    AIGC_NUM_THREADS=abc expect_error "AIGC_NUM_THREADS|abc" "$CLASSIFIER_MNIST" train --data "$work/data" \
+        --batch 20 --out "$work/env-bad" --max-steps 2
     ;;
 diverged)
     # A run that diverges stops at the first non-finite loss with one line, and the checkpoint it

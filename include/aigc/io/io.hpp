@@ -3,6 +3,7 @@
 // progress bar and TensorBoard event files (SummaryWriter). Everything here reads or writes host
 // memory; device tensors are copied to the host.
 #include "atomic_file.hpp"
+#include "folder_lock.hpp"
 #include "metadata.hpp"
 #include "named_tensors.hpp"
 #include "safetensors_header.hpp"
