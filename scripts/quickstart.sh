@@ -20,10 +20,11 @@ cmake --build "$build_dir" -j "$(nproc)" --target classifier_mnist vae_mnist gan
 scripts/fetch-data.sh
 
 bin=$build_dir/examples
-"$bin/classifier_mnist" train --data data/mnist --out "$out/classifier" --epochs "$epochs"
-"$bin/vae_mnist" train --data data/mnist --out "$out/vae" --epochs "$epochs" --batch 128
+# Each run of this script trains afresh: --overwrite replaces what an earlier run left in $out.
+"$bin/classifier_mnist" train --data data/mnist --out "$out/classifier" --epochs "$epochs" --overwrite
+"$bin/vae_mnist" train --data data/mnist --out "$out/vae" --epochs "$epochs" --batch 128 --overwrite
 "$bin/vae_mnist" sample --data data/mnist --checkpoint "$out/vae/checkpoint.safetensors" --out "$out/vae"
-"$bin/gan_mnist" train --data data/mnist --out "$out/gan" --epochs "$gan_epochs" \
+"$bin/gan_mnist" train --data data/mnist --out "$out/gan" --epochs "$gan_epochs" --overwrite \
                  --classifier "$out/classifier/classifier.safetensors"
 
 cat <<DONE
