@@ -14,6 +14,8 @@
 
 #include <aigc/all.hpp>
 
+#include "stop_signals.hpp"
+
 namespace examples {
 
 struct CommonOptions {
@@ -99,8 +101,26 @@ void on_device(const CommonOptions& o, Run&& run) {
 #endif
 }
 
-// Runs a CLI11 app: parse errors and aigc::Error both become one line on stderr and exit code 2 / 1.
+// The command line as typed, for messages that tell the user what to run next.
+inline std::string& invocation() {
+    static std::string line;
+    return line;
+}
+
+// Runs a CLI11 app: parse errors and aigc::Error both become one line on stderr and exit code 2 / 1;
+// a graceful stop (stop_signals.hpp) exits with 128 + the signal.
 inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>& dispatch) {
+    for (int i = 0; i < argc; ++i) {
+        std::string word = argv[i];
+        // Quoted for a POSIX shell unless it is plainly safe, so the line can be pasted back.
+        if (word.empty() || word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./=:,+-@%") !=
+                                std::string::npos) {
+            std::string quoted = "'";
+            for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+            word = quoted + "'";
+        }
+        invocation() += (i ? " " : "") + word;
+    }
     app.failure_message([](const CLI::App* a, const CLI::Error& e) {
         return a->get_name() + ": error: " + e.what() + " (see --help)\n";
     });
@@ -112,6 +132,8 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>
     try {
         dispatch();
         return 0;
+    } catch (const StoppedBySignal& stop) {
+        return 128 + stop.signal;
     } catch (const aigc::Error& e) {
         std::cerr << app.get_name() << ": error: " << e.what() << "\n";
     } catch (const std::exception& e) {

@@ -19,6 +19,7 @@
 
 #include "cli.hpp"
 #include "run_events.hpp"
+#include "stop_signals.hpp"
 
 namespace examples {
 
@@ -97,6 +98,50 @@ inline void prepare_new_run(const CommonOptions& o, const fs::path& checkpoint, 
     }
 }
 
+// AtomicFile's temporary files (".<name>.tmp.<pid>.<n>") that a killed run left behind. Called with
+// the folder's lock held, so no live writer owns any of them.
+inline void remove_stale_temp_files(const fs::path& folder) {
+    for (const auto& entry : fs::directory_iterator(folder)) {
+        const std::string name = entry.path().filename().string();
+        if (entry.is_regular_file() && name.size() > 1 && name[0] == '.' && name.find(".tmp.") != std::string::npos)
+            fs::remove(entry.path());
+    }
+}
+
+// metrics.csv as the checkpoint at `steps_done` left it: a run that wrote an epoch's row and then
+// died before its checkpoint would otherwise get that row twice after --resume.
+inline void drop_metric_rows_after(const fs::path& csv_path, std::int64_t steps_done) {
+    std::ifstream in(csv_path);
+    if (!in) return;
+    std::string line, kept;
+    bool changed = false;
+    for (bool header = true; std::getline(in, line); header = false) {
+        const std::size_t comma = line.find(',');
+        const std::int64_t step = header || comma == std::string::npos ? 0 : std::strtoll(line.c_str() + comma + 1, nullptr, 10);
+        if (step > steps_done) {
+            changed = true;
+            continue;
+        }
+        kept += line + "\n";
+    }
+    in.close();
+    if (changed) aigc::io::write_file_atomically(csv_path, kept, "metrics.csv");
+}
+
+// The command that continues a stopped run: the one that was typed, with --resume for --overwrite.
+inline std::string resume_command() {
+    std::string line = invocation(), word;
+    std::string out;
+    std::istringstream words(line);
+    bool has_resume = false;
+    while (words >> word) {
+        if (word == "--overwrite") continue;
+        has_resume = has_resume || word == "--resume";
+        out += (out.empty() ? "" : " ") + word;
+    }
+    return has_resume ? out : out + " --resume";
+}
+
 template <class T, class D>
 void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::DataLoader<T, D>& loader,
                   aigc::Generator& rng, const LoopHooks<T, D>& hooks) {
@@ -109,7 +154,9 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
                                    : spec.kind + " training");
     const fs::path checkpoint = fs::path(o.out) / "checkpoint.safetensors";
     const fs::path csv_path = fs::path(o.out) / "metrics.csv";
+    remove_stale_temp_files(o.out);
     if (!o.resume) prepare_new_run(o, checkpoint, csv_path);
+    StopSignals stop_signals;  // from here on SIGINT/SIGTERM stop gracefully
 
     models::RunState run_state{{}, rng, loader.state()};
     if (o.resume) {
@@ -120,6 +167,7 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
         loader.restore(run_state.loader);
         std::cerr << "note: resumed from " << checkpoint.string() << " after " << run_state.progress.epochs_done << " epochs, "
                   << run_state.progress.steps_done << " steps\n";
+        drop_metric_rows_after(csv_path, run_state.progress.steps_done);
     }
 
     // --max-steps and --epochs count the whole run, resumed or not: a run at its budget trains and
@@ -145,7 +193,8 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
     };
     const std::int64_t steps_per_epoch = loader.batches_per_epoch();
     bool budget_left = true;
-    for (std::int64_t epoch = run_state.progress.epochs_done + 1; epoch <= o.epochs && budget_left; ++epoch) {
+    for (std::int64_t epoch = run_state.progress.epochs_done + 1; epoch <= o.epochs && budget_left && !StopSignals::received();
+         ++epoch) {
         auto started = std::chrono::steady_clock::now();
         std::vector<double> sums(spec.losses.size(), 0.0);
         std::int64_t steps = 0, samples = 0;
@@ -178,7 +227,7 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
             shown.clear();
             for (std::size_t k = 0; k < losses.size(); ++k) shown.emplace_back(spec.losses[k], losses[k]);
             bar.update(++step_in_epoch, samples, shown);
-            if (o.max_steps > 0 && run_state.progress.steps_done >= o.max_steps) {
+            if ((o.max_steps > 0 && run_state.progress.steps_done >= o.max_steps) || StopSignals::received()) {
                 budget_left = false;
                 break;
             }
@@ -218,6 +267,11 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
         write_loss_plot(csv_path, spec, fs::path(o.out) / "loss.svg");
     }
     events.close();
+    if (const int signal = StopSignals::received()) {
+        std::cerr << "note: stopped by " << StopSignals::name(signal) << " after step " << run_state.progress.steps_done
+                  << "; the checkpoint is saved. Continue with:\n  " << resume_command() << "\n";
+        throw StoppedBySignal{signal};
+    }
 }
 
 }  // namespace examples
