@@ -437,6 +437,52 @@ TEST_CASE("a loader restored from its state continues with the identical batch",
     CHECK_THROWS_WITH(resumed.restore({.epoch = 1, .next_batch = 7}), Contains("does not fit a loader with 6 batches"));
 }
 
+TEST_CASE("a loader restored with another batch size continues from exactly the next sample, or refuses",
+          "[data][loader][state]") {
+    const Mnist set = indexed_set(90);
+    DataLoader<float> original(set, {.batch_size = 16, .binarize = true}, Generator(77));
+    original.start_epoch();
+    for (int i = 0; i < 3; ++i) original.next();  // 48 samples taken
+    const LoaderState state = original.state();
+    CHECK(state.batch_size == 16);
+    // What the rest of the epoch holds, sample by sample, pixel for pixel.
+    std::vector<index_t> rest_indices;
+    std::vector<float> rest_pixels;
+    while (auto batch = original.next()) {
+        rest_indices.insert(rest_indices.end(), batch->indices.begin(), batch->indices.end());
+        const auto v = batch->images.to_vector();
+        rest_pixels.insert(rest_pixels.end(), v.begin(), v.end());
+    }
+    for (index_t batch_size : {8, 12, 24, 48}) {
+        INFO("batch size " << batch_size);
+        DataLoader<float> resumed(set, {.batch_size = batch_size, .binarize = true}, Generator(1));
+        resumed.restore(state);
+        CHECK(resumed.state().next_batch == 48 / batch_size);
+        std::vector<index_t> indices;
+        std::vector<float> pixels;
+        for (const auto& batch : resumed) {
+            indices.insert(indices.end(), batch.indices.begin(), batch.indices.end());
+            const auto v = batch.images.to_vector();
+            pixels.insert(pixels.end(), v.begin(), v.end());
+        }
+        CHECK(indices == rest_indices);
+        CHECK(pixels == rest_pixels);  // the binarisation draws too
+    }
+    DataLoader<float> odd(set, {.batch_size = 10}, Generator(1));
+    CHECK_THROWS_WITH(odd.restore(state), Contains("the run stopped after sample 48 of epoch 1 (3 batches of 16); batch "
+                                                   "size 10 cannot continue from exactly there. Resume with a batch size "
+                                                   "that divides 48"));
+    // A finished epoch is finished for any batch size.
+    DataLoader<float> finished(set, {.batch_size = 16}, Generator(77));
+    finished.start_epoch();
+    while (finished.next()) {
+    }
+    DataLoader<float> other(set, {.batch_size = 7}, Generator(1));
+    other.restore(finished.state());
+    CHECK_FALSE(other.in_epoch());
+    CHECK(other.epoch() == 1);
+}
+
 #ifdef AIGC_SOURCE_DIR
 // Reference numbers: tests/reference/data_mnist_stats.py (numpy on the same files).
 TEST_CASE("real MNIST and Fashion-MNIST test sets load with the known statistics, when fetched", "[data][mnist]") {

@@ -10,7 +10,9 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -128,6 +130,45 @@ inline void drop_metric_rows_after(const fs::path& csv_path, std::int64_t steps_
     if (changed) aigc::io::write_file_atomically(csv_path, kept, "metrics.csv");
 }
 
+// The options that shape the results, one "name=value" per line as CLI11 writes them: stored in
+// every checkpoint so that a resume can say which it changes. Left out: where files are, how long
+// to train, threads (results are the same for any count) and what is logged.
+inline std::string result_settings(const CommonOptions& o) {
+    if (!o.command) return {};
+    static const std::set<std::string> neutral{"data", "out", "resume", "overwrite", "epochs", "max-steps", "threads",
+                                               "log-every", "no-tensorboard", "detect-anomaly", "classifier",
+                                               "metric-samples"};
+    std::istringstream lines(o.command->config_to_str(true, false));
+    std::string line, settings;
+    while (std::getline(lines, line)) {
+        const std::size_t equals = line.find('=');
+        if (equals == std::string::npos || neutral.count(line.substr(0, equals))) continue;
+        settings += line + "\n";
+    }
+    return settings;
+}
+
+// "lr=0.0002 -> 0.001, batch=64 -> 128": the settings a resume changes (empty when none, or when
+// the checkpoint predates stored settings).
+inline std::string changed_settings(const std::string& saved, const std::string& now) {
+    auto parse = [](const std::string& text) {
+        std::map<std::string, std::string> values;
+        std::istringstream lines(text);
+        for (std::string line; std::getline(lines, line);)
+            if (auto eq = line.find('='); eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 1);
+        return values;
+    };
+    if (saved.empty()) return {};
+    const auto before = parse(saved), after = parse(now);
+    std::string changes;
+    for (const auto& [name, value] : after) {
+        auto old = before.find(name);
+        const std::string was = old == before.end() ? "(not set)" : old->second;
+        if (was != value) changes += (changes.empty() ? "" : ", ") + name + " " + was + " -> " + value;
+    }
+    return changes;
+}
+
 // The command that continues a stopped run: the one that was typed, with --resume for --overwrite.
 inline std::string resume_command() {
     std::string line = invocation(), word;
@@ -168,7 +209,10 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
         std::cerr << "note: resumed from " << checkpoint.string() << " after " << run_state.progress.epochs_done << " epochs, "
                   << run_state.progress.steps_done << " steps\n";
         drop_metric_rows_after(csv_path, run_state.progress.steps_done);
+        if (std::string changes = changed_settings(run_state.settings, result_settings(o)); !changes.empty())
+            std::cerr << "note: this resume changes settings the checkpoint was trained with: " << changes << "\n";
     }
+    run_state.settings = result_settings(o);
 
     // --max-steps and --epochs count the whole run, resumed or not: a run at its budget trains and
     // writes nothing, so the same command run twice gives the same folder.

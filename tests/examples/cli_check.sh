@@ -278,6 +278,15 @@ run_folder)
     rows=$(($(wc -l <"$work/vae/metrics.csv") - 1))
     [ "$rows" -eq 1 ] || fail "--overwrite: metrics.csv has $rows rows, expected 1"
 
+    # A changed --batch continues from exactly the next unseen sample, or is refused; a resume says
+    # which stored settings it changes.
+    run "$VAE_MNIST" train --data "$work/data" --batch 20 "${threads[@]}" --out "$work/batch" --max-steps 6
+    run "$VAE_MNIST" train --data "$work/data" --batch 40 "${threads[@]}" --out "$work/batch" --max-steps 8 --resume --lr 0.002
+    grep -q "note: this resume changes settings the checkpoint was trained with: batch 20 -> 40, lr 0.001 -> 0.002" \
+        "$work/run.log" || fail "the resume did not name the settings it changes: $(cat "$work/run.log")"
+    expect_error "stopped after sample 200 of epoch 1|batch size 30 cannot continue from exactly there|divides 200" \
+        "$VAE_MNIST" train --data "$work/data" --batch 30 "${threads[@]}" --out "$work/batch" --max-steps 9 --resume
+
     # One writer per folder: a second trainer stops at once, naming the first; the lock of a killed
     # run does not block the next.
     "$GAN_MNIST" train "${common[@]}" --out "$work/gan" --epochs 1000 --classifier "$work/none.safetensors" \

@@ -50,6 +50,7 @@ struct LoaderState {
     index_t next_batch = 0;           // batches already taken from the current epoch
     std::uint64_t seed = 0;           // generator seed
     std::uint64_t epoch_offset = 0;   // generator offset when the current epoch started
+    index_t batch_size = 0;           // of those batches; 0: the restoring loader's own (older states)
 };
 
 template <class T, class D = Cpu>
@@ -124,15 +125,34 @@ public:
         return batch;
     }
 
-    LoaderState state() const { return {epoch_, next_batch_, generator_.seed(), epoch_offset_}; }
+    LoaderState state() const { return {epoch_, next_batch_, generator_.seed(), epoch_offset_, options_.batch_size}; }
 
     // Puts the loader where state() was taken: replays the epoch's shuffle and skips the generator
     // past the binarisation draws of the batches already taken, so the next batch is identical.
-    void restore(const LoaderState& state) {
-        AIGC_CHECK(state.epoch >= 0 && state.next_batch >= 0 && state.next_batch <= batches_per_epoch() &&
+    // The position counts samples, so a state taken with another batch size continues from exactly
+    // the next unseen sample when that is a multiple of this loader's batch size; otherwise this
+    // batch size cannot continue the epoch exactly and restore() refuses, saying which would.
+    void restore(LoaderState state) {
+        const index_t saved_batch = state.batch_size > 0 ? state.batch_size : options_.batch_size;
+        const index_t n = data_->size();
+        const index_t saved_batches = options_.drop_last ? n / saved_batch : (n + saved_batch - 1) / saved_batch;
+        AIGC_CHECK(state.epoch >= 0 && state.next_batch >= 0 && state.next_batch <= saved_batches &&
                        (state.epoch > 0 || state.next_batch == 0),
                    "DataLoader::restore: state (epoch ", state.epoch, ", batch ", state.next_batch,
-                   ") does not fit a loader with ", batches_per_epoch(), " batches per epoch");
+                   ") does not fit a loader with ", saved_batches, " batches per epoch (of ", saved_batch, " images)");
+        if (saved_batch != options_.batch_size) {
+            if (state.next_batch == saved_batches) {
+                state.next_batch = batches_per_epoch();  // that epoch is over, whatever the batch size
+            } else {
+                const index_t sample = state.next_batch * saved_batch;
+                AIGC_CHECK(sample % options_.batch_size == 0, "DataLoader::restore: the run stopped after sample ", sample,
+                           " of epoch ", state.epoch, " (", state.next_batch, " batches of ", saved_batch,
+                           "); batch size ", options_.batch_size, " cannot continue from exactly there. Resume with a batch "
+                           "size that divides ", sample, " (", saved_batch, " does), or with batch size ", saved_batch,
+                           " until the epoch ends");
+                state.next_batch = sample / options_.batch_size;
+            }
+        }
         generator_.set_state(state.seed, state.epoch_offset);
         epoch_offset_ = state.epoch_offset;
         epoch_ = state.epoch;

@@ -22,6 +22,9 @@ struct RunState {
     TrainingProgress progress;
     Generator rng;                  // model initialisation, dropout and noise
     data::LoaderState loader;       // shuffling position
+    // The settings the run was started with (one "name = value" per line), so a resume can say
+    // which it changes; free text, compared by the program that wrote it.
+    std::string settings = {};
 };
 
 template <class T, class D>
@@ -38,6 +41,8 @@ void save_checkpoint(const std::filesystem::path& path, const std::string& kind,
     meta.set("aigc.loader.next_batch", run.loader.next_batch);
     meta.set("aigc.loader.seed", run.loader.seed);
     meta.set("aigc.loader.epoch_offset", run.loader.epoch_offset);
+    meta.set("aigc.loader.batch_size", run.loader.batch_size);
+    if (!run.settings.empty()) meta.set("aigc.settings", run.settings);
     io::save_safetensors(path, state, meta);
 }
 
@@ -65,6 +70,8 @@ std::pair<RunState, NamedTensors<T, D>> load_checkpoint(const std::filesystem::p
     run.loader.next_batch = meta.get_as<index_t>("aigc.loader.next_batch");
     run.loader.seed = meta.get_as<std::uint64_t>("aigc.loader.seed");
     run.loader.epoch_offset = meta.get_as<std::uint64_t>("aigc.loader.epoch_offset");
+    if (meta.contains("aigc.loader.batch_size")) run.loader.batch_size = meta.get_as<index_t>("aigc.loader.batch_size");
+    if (meta.contains("aigc.settings")) run.settings = meta.get("aigc.settings");
     return {run, io::load_safetensors<T, D>(path, {.require_finite = true})};
 }
 
