@@ -28,8 +28,12 @@ int main(int argc, char** argv) {
     sample_cmd->add_option("--checkpoint", opt.checkpoint, "checkpoint.safetensors or generator.safetensors")
         ->required()->check(CLI::ExistingFile);
     sample_cmd->add_option("--n", opt.n, "number of images")->capture_default_str()->check(CLI::Range(1, 1000000));
-    sample_cmd->add_option("--out", opt.sample_out, "IDX file to write")->capture_default_str();
-    sample_cmd->add_option("--grid", opt.grid, "also write a PNG grid here");
+    // The name says what the file is: an IDX file named .png is a broken image to every viewer.
+    sample_cmd->add_option("--out", opt.sample_out, "IDX file to write (.idx, .ubyte or no extension)")
+        ->capture_default_str()
+        ->check(examples::extension_check({"", ".idx", ".ubyte", ".idx3-ubyte"}, "an IDX images file; use --grid for a PNG"));
+    sample_cmd->add_option("--grid", opt.grid, "also write a PNG grid of the first (up to 10000) images here")
+        ->check(examples::extension_check({".png"}, "a PNG image"));
     sample_cmd->add_option("--seed", opt.common.seed, "noise seed")->capture_default_str();
     sample_cmd->add_option("--device", opt.common.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
     return examples::run(app, argc, argv, [&] {

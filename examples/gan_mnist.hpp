@@ -87,12 +87,30 @@ void sample(const GanOptions& opt) {
     auto meta = io::read_safetensors_metadata(opt.checkpoint);
     if (meta.contains("aigc.kind")) gan.load_state(models::load_checkpoint<float, D>(opt.checkpoint, "gan").second);
     else io::load_into(opt.checkpoint, gan.generator_state(), {.require_finite = true});
-    auto images = gan.sample(opt.n, rng).template to<Cpu>();
-    data::IdxImages idx{opt.n, 28, 28, data::to_pixels(images, data::PixelScale::symmetric)};
-    data::write_idx_images(opt.sample_out, idx);
+    // In chunks, straight into the file: memory stays the same for --n 100 and --n 1000000. The
+    // noise is drawn chunk after chunk from one generator, as one draw of all n would be.
+    constexpr index_t chunk = 1000;
+    constexpr index_t grid_limit = 10000;  // a 100 x 100 grid; more is not a picture anyone reads
+    const index_t grid_count = std::min(opt.n, grid_limit);
+    std::optional<io::ImageGrid> grid;
+    if (!opt.grid.empty()) grid.emplace(grid_count, io::GridOptions{.columns = opt.n <= 100 ? 10 : 100});
+    data::IdxImageWriter idx(opt.sample_out, opt.n, 28, 28);
+    for (index_t done = 0; done < opt.n; done += chunk) {
+        const index_t m = std::min(chunk, opt.n - done);
+        auto images = gan.sample(m, rng).template to<Cpu>();
+        idx.append(data::to_pixels(images, data::PixelScale::symmetric));
+        if (grid && grid->added() < grid_count) {
+            const index_t k = std::min(m, grid_count - grid->added());
+            std::vector<float> first = images.to_vector();
+            first.resize(static_cast<std::size_t>(k * 784));
+            grid->add(Tensor<float>::from_vector({k, 784}, first));
+        }
+    }
+    idx.commit();
     std::cout << "wrote " << opt.n << " images to " << opt.sample_out << "\n";
-    if (!opt.grid.empty()) {
-        io::write_image_grid(opt.grid, images, {.columns = 10});
-        std::cout << "grid: " << opt.grid << "\n";
+    if (grid) {
+        io::write_png(opt.grid, grid->image());
+        std::cout << "grid: " << opt.grid
+                  << (grid_count < opt.n ? " (the first " + std::to_string(grid_count) + " images)" : std::string()) << "\n";
     }
 }

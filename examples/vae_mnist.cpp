@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
     eval_cmd->add_option("--iw-samples", opt.iw_samples, "also the importance-weighted bound with K samples")
         ->check(CLI::Range(1, 100000));
     sample_cmd->add_option("--out", opt.common.out, "folder for the PNG files")->capture_default_str();
-    sample_cmd->add_option("--n", opt.n, "number of samples")->capture_default_str()->check(CLI::Range(1, 100000));
+    sample_cmd->add_option("--n", opt.n, "number of samples (a grid of about sqrt(n) x sqrt(n))")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10000));
     return examples::run(app, argc, argv, [&] {
         examples::apply_threads(opt.common);
         examples::on_device(opt.common, [&]<class D>() {

@@ -1,6 +1,7 @@
 #pragma once
 // The commands of vae_mnist, written once for any device D (Cpu, Cuda): vae_mnist.cpp parses the
 // command line and calls them; vae_mnist_cuda.cu instantiates them for Cuda where nvcc exists.
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <numeric>
@@ -123,9 +124,12 @@ void sample(const VaeOptions& opt) {
     auto trainer = load_trained<D>(opt, rng);
     auto& vae = trainer.model();
     fs::create_directories(opt.common.out);
-    io::GridOptions unit{.scale = data::PixelScale::unit};
+    // A square-ish grid, decoded in chunks: up to 10000 samples (a 100 x 100 grid) at flat memory.
+    const auto columns = static_cast<index_t>(std::ceil(std::sqrt(double(opt.n))));
+    io::ImageGrid samples(opt.n, {.columns = columns, .scale = data::PixelScale::unit});
+    for (index_t done = 0; done < opt.n; done += 1000) samples.add(vae.sample(std::min<index_t>(1000, opt.n - done), rng));
     auto samples_path = fs::path(opt.common.out) / "vae_samples.png";
-    io::write_image_grid(samples_path, vae.sample(opt.n, rng), unit);
+    io::write_png(samples_path, samples.image());
     std::cout << "samples: " << samples_path.string() << "\n";
 
     // Reconstructions: each test image next to its reconstruction, in pairs of columns.
@@ -134,7 +138,9 @@ void sample(const VaeOptions& opt) {
     auto rebuilt = vae.reconstruct(originals);
     auto pairs = concat(std::vector<Var<float, D>>{Var<float, D>(originals), Var<float, D>(rebuilt)}).value();
     auto recon_path = fs::path(opt.common.out) / "vae_reconstructions.png";
-    io::write_image_grid(recon_path, pairs.reshape({64, 784}), {.columns = 8, .scale = data::PixelScale::unit});
+    // Up to 32 pairs: a test set smaller than that gives fewer.
+    io::write_image_grid(recon_path, pairs.reshape({2 * originals.shape()[0], 784}),
+                         {.columns = 8, .scale = data::PixelScale::unit});
     std::cout << "reconstructions (original, reconstruction): " << recon_path.string() << "\n";
 
     if (opt.latent == 2) {  // decode a 20x20 grid over [-3, 3]^2

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <aigc/cpu.hpp>
+#include <aigc/data/idx.hpp>
 #include <aigc/io/io.hpp>
 
 // A program may use stb_image_write itself next to aigc: our copy lives in our own namespace.
@@ -793,4 +794,34 @@ TEST_CASE("FolderLock: one holder at a time, named to the next; released with it
     }
     CHECK_NOTHROW(io::FolderLock(folder, "trainer three"));
     CHECK_THROWS_WITH(io::FolderLock(folder / "missing", "x"), Contains("cannot lock '" + (folder / "missing").string()));
+}
+
+TEST_CASE("CsvWriter and read_tfrecords name the OS reason when a file cannot be opened", "[io][csv][errors]") {
+    const fs::path missing = scratch("no_such_folder") / "metrics.csv";
+    CHECK_THROWS_WITH(io::CsvWriter(missing, {"epoch"}),
+                      "CsvWriter: cannot open '" + missing.string() + "' for writing: No such file or directory");
+    CHECK_THROWS_WITH(io::read_tfrecords(missing), Contains("': No such file or directory"));
+}
+
+TEST_CASE("IdxImageWriter writes in pieces what write_idx_images writes at once, and checks the count",
+          "[io][idx][errors]") {
+    const fs::path whole = scratch("whole.idx"), pieces = scratch("pieces.idx");
+    std::vector<std::uint8_t> pixels(5 * 6);
+    for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>(i * 7);
+    data::write_idx_images(whole, {5, 2, 3, pixels});
+    {
+        data::IdxImageWriter writer(pieces, 5, 2, 3);
+        writer.append(std::span(pixels).subspan(0, 12));
+        writer.append(std::span(pixels).subspan(12));
+        writer.commit();
+    }
+    CHECK(read_bytes(pieces) == read_bytes(whole));
+    {
+        data::IdxImageWriter short_of_one(pieces, 6, 2, 3);
+        short_of_one.append(pixels);
+        CHECK_THROWS_WITH(short_of_one.commit(), Contains("the header says 6 images, only 5 were written; the file is not replaced"));
+        CHECK_THROWS_WITH(short_of_one.append(std::span(pixels).subspan(0, 5)), Contains("5 pixels are not whole images of 2x3"));
+        CHECK_THROWS_WITH(short_of_one.append(std::vector<std::uint8_t>(12)), Contains("the header says 6 images; 5 are written and 2 more"));
+    }
+    CHECK(read_bytes(pieces) == read_bytes(whole));  // the unfinished file never replaced it
 }

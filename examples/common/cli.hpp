@@ -3,6 +3,7 @@
 // switch. A failure prints "<program>: error: <what went wrong>" once and exits non-zero.
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <functional>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <aigc/all.hpp>
 
@@ -46,6 +48,21 @@ inline CLI::Validator positive_finite() {
             return ok ? std::string() : "must be a positive finite number, given " + text;
         },
         "POSITIVE");
+}
+
+// A file name whose extension matches what the program writes there (compared without case).
+inline CLI::Validator extension_check(std::vector<std::string> allowed, std::string what) {
+    return CLI::Validator(
+        [allowed, what](std::string& path) -> std::string {
+            std::string extension = std::filesystem::path(path).extension().string();
+            for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            for (const auto& ok : allowed)
+                if (extension == ok) return {};
+            std::string list;
+            for (const auto& ok : allowed) list += (list.empty() ? "" : ", ") + (ok.empty() ? std::string("none") : ok);
+            return path + " would be " + what + " under the extension '" + extension + "' (expected " + list + ")";
+        },
+        "FILE");
 }
 
 inline void add_training_options(CLI::App& cmd, CommonOptions& o) {

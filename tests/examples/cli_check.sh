@@ -395,6 +395,27 @@ graceful_stop)
     status=$?
     [ "$status" -eq 143 ] || fail "two SIGTERMs: exit status $status, expected 143"
     ;;
+sampling)
+    # Every --n that --help allows works: the GAN streams its samples into the IDX file in chunks
+    # (identical bytes to one draw) and grids the first 10000; the VAE's grid is square, so 10000
+    # samples fit. File names must say what is written into them.
+    "$here/make_idx.sh" "$work/data" 40 20
+    run "$GAN_MNIST" train --data "$work/data" --batch 20 --out "$work/gan" --max-steps 1 \
+        --classifier "$work/none.safetensors" "${threads[@]}" || exit 1
+    run "$VAE_MNIST" train --data "$work/data" --batch 20 --out "$work/vae" --max-steps 1 "${threads[@]}" || exit 1
+    run "$GAN_MNIST" sample --checkpoint "$work/gan/generator.safetensors" --n 12345 --out "$work/many.idx" --grid "$work/many.png"
+    [ "$(stat -c %s "$work/many.idx")" -eq $((16 + 12345 * 784)) ] || fail "gan_mnist sample --n 12345: wrong IDX size"
+    grep -q "grid: $work/many.png (the first 10000 images)" "$work/run.log" || fail "the grid does not say it holds the first 10000"
+    [ "$(od -An -tx1 -j16 -N4 "$work/many.png" | tr -d ' \n')" = 00000bba ] || fail "the grid is not 100 images (3002 px) wide"
+    run "$GAN_MNIST" sample --checkpoint "$work/gan/generator.safetensors" --n 1000 --out "$work/first.idx"
+    cmp -s "$work/first.idx" <(head -c $((16 + 1000 * 784)) "$work/many.idx" | tail -c $((1000 * 784)) | cat <(head -c 16 "$work/first.idx") -) ||
+        fail "the first 1000 of 12345 streamed samples differ from sampling 1000"
+    run "$VAE_MNIST" sample --checkpoint "$work/vae/checkpoint.safetensors" --data "$work/data" --n 10000 --out "$work/vae-out"
+    [ -s "$work/vae-out/vae_samples.png" ] || fail "vae_mnist sample --n 10000 wrote no grid"
+    expect_error "--n|10001" "$VAE_MNIST" sample --checkpoint "$work/vae/checkpoint.safetensors" --n 10001
+    expect_error "digits.png|IDX" "$GAN_MNIST" sample --checkpoint "$work/gan/generator.safetensors" --out "$work/digits.png"
+    expect_error "grid.idx|PNG" "$GAN_MNIST" sample --checkpoint "$work/gan/generator.safetensors" --grid "$work/grid.idx"
+    ;;
 diverged)
     # A run that diverges stops at the first non-finite loss with one line, and the checkpoint it
     # resumed from is left byte for byte as it was; --detect-anomaly names the op instead.

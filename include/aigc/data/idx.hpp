@@ -9,10 +9,16 @@
 // The reading and writing are in idx_impl.hpp, compiled once in compiled mode (core/compiled.hpp).
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <span>
 #include <vector>
 
 #include "../core/compiled.hpp"
 #include "../core/shape.hpp"
+
+namespace aigc::io {
+class AtomicFile;
+}
 
 namespace aigc::data {
 
@@ -33,6 +39,26 @@ std::vector<std::uint8_t> read_idx_labels(const std::filesystem::path& path);
 
 // Writes images [count, rows, cols] as an IDX ubyte file, atomically.
 void write_idx_images(const std::filesystem::path& path, const IdxImages& images);
+
+// An IDX images file written in pieces, so that a million generated images never sit in memory
+// together: the header names `count` up front, append() adds whole images in order, and commit()
+// checks that exactly `count` came and then replaces any old file atomically. Destroyed before
+// commit(), it leaves the old file (if any) as it was.
+class IdxImageWriter {
+public:
+    IdxImageWriter(const std::filesystem::path& path, index_t count, index_t rows, index_t cols);
+    IdxImageWriter(const IdxImageWriter&) = delete;
+    IdxImageWriter& operator=(const IdxImageWriter&) = delete;
+    ~IdxImageWriter();
+    // pixels [m, rows, cols] of the next m images.
+    void append(std::span<const std::uint8_t> pixels);
+    void commit();
+
+private:
+    std::filesystem::path path_;
+    index_t count_, rows_, cols_, written_ = 0;
+    std::unique_ptr<io::AtomicFile> file_;
+};
 
 // Writes labels [count] as an IDX ubyte file, atomically.
 void write_idx_labels(const std::filesystem::path& path, const std::vector<std::uint8_t>& labels);

@@ -183,22 +183,52 @@ AIGC_INLINE std::vector<std::uint8_t> read_idx_labels(const std::filesystem::pat
     return idx::read_data(path, in, header, count, detail::concat(count, " label", idx::plural(count)));
 }
 
+AIGC_INLINE IdxImageWriter::IdxImageWriter(const std::filesystem::path& path, index_t count, index_t rows, index_t cols)
+    : path_(path), count_(count), rows_(rows), cols_(cols) {
+    const std::string name = path.string();
+    AIGC_CHECK(count > 0 && rows > 0 && cols > 0, name, ": cannot write ", count, " images of ", rows, "x", cols,
+               "; every dimension must be positive");
+    AIGC_CHECK(static_cast<std::uint64_t>(count) <= idx::max_count && static_cast<std::uint64_t>(rows) <= idx::max_side &&
+                   static_cast<std::uint64_t>(cols) <= idx::max_side,
+               name, ": cannot write ", count, " images of ", rows, "x", cols, "; limits are ", idx::max_count,
+               " images and sides of ", idx::max_side);
+    const std::vector<unsigned char> header = idx::header_bytes(
+        idx::images_rank,
+        {static_cast<std::uint32_t>(count), static_cast<std::uint32_t>(rows), static_cast<std::uint32_t>(cols)});
+    file_ = std::make_unique<io::AtomicFile>(path, "write_idx_images");
+    file_->write(header.data(), header.size());
+}
+
+AIGC_INLINE IdxImageWriter::~IdxImageWriter() = default;
+
+AIGC_INLINE void IdxImageWriter::append(std::span<const std::uint8_t> pixels) {
+    const index_t per_image = rows_ * cols_;
+    AIGC_CHECK(file_, path_.string(), ": append after commit");
+    AIGC_CHECK(static_cast<index_t>(pixels.size()) % per_image == 0, path_.string(), ": ", pixels.size(),
+               " pixels are not whole images of ", rows_, "x", cols_);
+    const index_t images = static_cast<index_t>(pixels.size()) / per_image;
+    AIGC_CHECK(written_ + images <= count_, path_.string(), ": the header says ", count_, " images; ", written_,
+               " are written and ", images, " more were given");
+    file_->write(pixels.data(), pixels.size());
+    written_ += images;
+}
+
+AIGC_INLINE void IdxImageWriter::commit() {
+    AIGC_CHECK(file_, path_.string(), ": commit twice");
+    AIGC_CHECK(written_ == count_, path_.string(), ": the header says ", count_, " images, only ", written_,
+               " were written; the file is not replaced");
+    file_->commit();
+    file_.reset();
+}
+
 AIGC_INLINE void write_idx_images(const std::filesystem::path& path, const IdxImages& images) {
     const std::string name = path.string();
-    AIGC_CHECK(images.count > 0 && images.rows > 0 && images.cols > 0, name, ": cannot write ", images.count,
-               " images of ", images.rows, "x", images.cols, "; every dimension must be positive");
-    AIGC_CHECK(static_cast<std::uint64_t>(images.count) <= idx::max_count &&
-                   static_cast<std::uint64_t>(images.rows) <= idx::max_side &&
-                   static_cast<std::uint64_t>(images.cols) <= idx::max_side,
-               name, ": cannot write ", images.count, " images of ", images.rows, "x", images.cols,
-               "; limits are ", idx::max_count, " images and sides of ", idx::max_side);
     const index_t expected = images.count * images.rows * images.cols;
+    IdxImageWriter writer(path, images.count, images.rows, images.cols);
     AIGC_CHECK(static_cast<index_t>(images.pixels.size()) == expected, name, ": ", images.count, " images of ",
                images.rows, "x", images.cols, " need ", expected, " pixels, given ", images.pixels.size());
-    idx::write_file(path, "write_idx_images", idx::images_rank,
-                    {static_cast<std::uint32_t>(images.count), static_cast<std::uint32_t>(images.rows),
-                     static_cast<std::uint32_t>(images.cols)},
-                    images.pixels);
+    writer.append(images.pixels);
+    writer.commit();
 }
 
 AIGC_INLINE void write_idx_labels(const std::filesystem::path& path, const std::vector<std::uint8_t>& labels) {

@@ -2,7 +2,9 @@
 // CsvWriter: metrics per epoch as CSV (RFC 4180 quoting), one header row, each row flushed as soon
 // as it is written so a crashed or interrupted run keeps every finished epoch. Append mode continues
 // an existing file (training resumed from a checkpoint) after checking that its header matches.
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -48,8 +50,9 @@ public:
             check_existing(header);
             write_header = false;
         }
+        errno = 0;
         out_.open(path_, mode == CsvMode::append ? std::ios::app : std::ios::trunc);
-        AIGC_CHECK(out_.is_open(), "CsvWriter: cannot open '", path_.string(), "' for writing");
+        AIGC_CHECK(out_.is_open(), "CsvWriter: cannot open '", path_.string(), "' for writing: ", os_reason());
         if (write_header) put(header);
     }
 
@@ -96,10 +99,14 @@ private:
     }
 
     void put(const std::string& line) {
+        errno = 0;
         out_ << line << '\n';
         out_.flush();
-        AIGC_CHECK(out_.good(), "CsvWriter: writing '", path_.string(), "' failed");
+        AIGC_CHECK(out_.good(), "CsvWriter: writing '", path_.string(), "' failed: ", os_reason());
     }
+
+    // The C library's reason for the last failure (iostreams keep it only in errno).
+    static std::string os_reason() { return errno ? std::strerror(errno) : "unknown error"; }
 
     std::filesystem::path path_;
     std::vector<std::string> columns_;

@@ -3,7 +3,9 @@
 //   u64 length | u32 masked CRC-32C of those 8 bytes | length bytes of data | u32 masked CRC-32C of the data
 // all little-endian. Records are only ever appended, so a crash can damage at most the last one; a
 // reader takes every record before the first that is cut short (truncated) or fails a CRC (corrupt).
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -78,8 +80,9 @@ inline TfRecordScan parse_tfrecords(std::string_view bytes) {
 }
 
 inline TfRecordScan read_tfrecords(const std::filesystem::path& path) {
+    errno = 0;
     std::ifstream in(path, std::ios::binary);
-    AIGC_CHECK(in, "read_tfrecords: cannot open '", path.string(), "'");
+    AIGC_CHECK(in, "read_tfrecords: cannot open '", path.string(), "': ", errno ? std::strerror(errno) : "unknown error");
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     AIGC_CHECK(!in.bad(), "read_tfrecords: cannot read '", path.string(), "'");
     return parse_tfrecords(bytes);
