@@ -87,7 +87,14 @@ inline void write_loss_plot(const fs::path& csv_path, const LoopSpec& spec, cons
 // A run without --resume starts from nothing: into a folder that holds a run only with --overwrite,
 // which then removes that run's files (its epoch images included) before anything new is written.
 inline void prepare_new_run(const CommonOptions& o, const fs::path& checkpoint, const fs::path& csv_path) {
-    if (!fs::exists(checkpoint) && !fs::exists(csv_path)) return;
+    // A run is a checkpoint, or metrics rows (a header alone is a run killed before its first
+    // checkpoint: nothing there to keep or resume).
+    auto has_metric_rows = [&] {
+        std::ifstream in(csv_path);
+        std::string line;
+        return std::getline(in, line) && std::getline(in, line);
+    };
+    if (!fs::exists(checkpoint) && !has_metric_rows()) return;
     AIGC_CHECK(o.overwrite, "'", o.out, "' already holds a run (",
                fs::exists(checkpoint) ? checkpoint.string() : csv_path.string(),
                "); add --resume to continue it or --overwrite to replace it");
