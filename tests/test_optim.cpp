@@ -444,6 +444,11 @@ TEMPLATE_TEST_CASE("clip_grad_norm and clip_grad_value equal PyTorch's", "[optim
     for (const auto& reference : pytorch_clip_grad_norm) {
         INFO("max_norm " << reference.max_norm << ", norm_type " << reference.norm_type);
         auto params = parameters_with_grads<T>();
+        const auto before = gradients(params);
+        // grad_norm is the total clip_grad_norm returns, and it leaves the gradients alone.
+        CHECK(static_cast<double>(optim::grad_norm(params, reference.norm_type)) ==
+              Approx(reference.total).epsilon(tolerance<T>()));
+        CHECK(gradients(params) == before);
         T total = optim::clip_grad_norm(params, reference.max_norm, reference.norm_type);
         CHECK(static_cast<double>(total) == Approx(reference.total).epsilon(tolerance<T>()));
         check_values<T>(gradients(params), reference.clipped);
@@ -462,6 +467,8 @@ TEST_CASE("gradient clipping validates its arguments", "[optim][clip][validation
     CHECK_THROWS_WITH(optim::clip_grad_value(params, -0.5), "clip_grad_value: clip_value must be >= 0, given -0.5");
     std::vector<Var<double>> none{parameter(Tensor<double>::zeros({3}))};
     CHECK(optim::clip_grad_norm(none, 1.0) == 0.0);
+    CHECK(optim::grad_norm(none) == 0.0);
+    CHECK_THROWS_WITH(optim::grad_norm(params, -1.0), "grad_norm: norm_type must be > 0 (or infinity), given -1");
 
     params[1].grad().data()[2] = std::numeric_limits<double>::quiet_NaN();
     CHECK_THROWS_WITH(optim::clip_grad_norm(params, 1.0, 2.0, true),

@@ -16,6 +16,7 @@
     EXTERN template class optim::AdamW<T, Cpu>;                                                    \
     EXTERN template class optim::SGD<T, Cpu>;                                                      \
     EXTERN template class optim::RMSprop<T, Cpu>;                                                  \
+    EXTERN template T optim::grad_norm(const std::vector<Var<T, Cpu>>&, double);                   \
     EXTERN template T optim::clip_grad_norm(const std::vector<Var<T, Cpu>>&, double, double, bool); \
     EXTERN template void optim::clip_grad_value(const std::vector<Var<T, Cpu>>&, double);
 AIGC_EXTERN_INSTANTIATIONS(AIGC_INSTANTIATE_OPTIM)
