@@ -89,6 +89,13 @@ inline void add_training_options(CLI::App& cmd, CommonOptions& o) {
     o.command = &cmd;
 }
 
+// "gan_mnist train": the program and subcommand o's options came from, or `fallback`.
+inline std::string command_name(const CommonOptions& o, const std::string& fallback) {
+    if (!o.command) return fallback;
+    const CLI::App* parent = o.command->get_parent();
+    return (parent ? parent->get_name() + " " : std::string()) + o.command->get_name();
+}
+
 // --threads wins over AIGC_NUM_THREADS; either is capped to the cores (aigc::usable_threads).
 inline void apply_threads(const CommonOptions& o) {
     if (o.threads > 0) aigc::set_num_threads(aigc::usable_threads(o.threads, "--threads"));

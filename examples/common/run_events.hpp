@@ -9,10 +9,10 @@
 // A run started without --resume replaces the folder's events with its own; a resumed run at step
 // S first drops every record after S (io::purge_events_from, also with --no-tensorboard, so the
 // folder never describes steps its checkpoint has not taken) and then appends a new file.
-#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,10 +57,7 @@ public:
         if (samples) writer_->add_image("samples", *samples, step);
         for (const auto& [name, p] : parameters) {
             writer_->add_histogram("weights/" + name, p.value(), step);
-            if (!p.has_grad()) continue;
-            double squares = 0;
-            for (T g : p.grad().to_vector()) squares += double(g) * double(g);
-            writer_->add_scalar("grad_norm/" + name, std::sqrt(squares), step);
+            if (p.has_grad()) writer_->add_scalar("grad_norm/" + name, aigc::optim::grad_norm<T, D>({p}), step);
         }
         writer_->flush();  // an epoch's records are on disk before its checkpoint
     }
@@ -73,22 +70,11 @@ public:
 private:
     // Markdown: indented lines are shown verbatim.
     static std::string config_markdown(const CommonOptions& o, const std::string& model_config) {
-        std::string text;
-        if (o.command) {
-            const CLI::App* parent = o.command->get_parent();
-            text += "    " + (parent ? parent->get_name() + " " : std::string()) + o.command->get_name() + "\n";
-        }
+        std::string text = o.command ? "    " + command_name(o, "") + "\n" : std::string();
         text += "    model: " + model_config + "\n";
-        if (o.command) {
-            std::string options = o.command->config_to_str(true, false);
-            std::size_t start = 0;
-            while (start < options.size()) {
-                std::size_t end = options.find('\n', start);
-                if (end == std::string::npos) end = options.size();
-                if (end > start) text += "    " + options.substr(start, end - start) + "\n";
-                start = end + 1;
-            }
-        }
+        std::istringstream options(o.command ? o.command->config_to_str(true, false) : std::string());
+        for (std::string line; std::getline(options, line);)
+            if (!line.empty()) text += "    " + line + "\n";
         return text;
     }
 

@@ -197,9 +197,7 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
     AnomalyMode anomaly(o.detect_anomaly);  // --detect-anomaly: for this loop only (on or off)
     fs::create_directories(o.out);
     // Held until the run ends: a second trainer on this --out stops here, before touching anything.
-    io::FolderLock lock(o.out, o.command && o.command->get_parent()
-                                   ? o.command->get_parent()->get_name() + " " + o.command->get_name()
-                                   : spec.kind + " training");
+    io::FolderLock lock(o.out, command_name(o, spec.kind + " training"));
     const fs::path checkpoint = fs::path(o.out) / "checkpoint.safetensors";
     const fs::path csv_path = fs::path(o.out) / "metrics.csv";
     remove_stale_temp_files(o.out);
@@ -207,6 +205,7 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
     StopSignals stop_signals;  // from here on SIGINT/SIGTERM stop gracefully
 
     models::RunState run_state{{}, rng, loader.state()};
+    const std::string settings = result_settings(o);
     if (o.resume) {
         auto [saved, tensors] = models::load_checkpoint<T, D>(checkpoint, spec.kind, spec.config);
         hooks.load_state(tensors);
@@ -216,10 +215,10 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
         std::cerr << "note: resumed from " << checkpoint.string() << " after " << run_state.progress.epochs_done << " epochs, "
                   << run_state.progress.steps_done << " steps\n";
         drop_metric_rows_after(csv_path, run_state.progress.steps_done);
-        if (std::string changes = changed_settings(run_state.settings, result_settings(o)); !changes.empty())
+        if (std::string changes = changed_settings(run_state.settings, settings); !changes.empty())
             std::cerr << "note: this resume changes settings the checkpoint was trained with: " << changes << "\n";
     }
-    run_state.settings = result_settings(o);
+    run_state.settings = settings;
 
     // --max-steps and --epochs count the whole run, resumed or not: a run at its budget trains and
     // writes nothing, so the same command run twice gives the same folder.
