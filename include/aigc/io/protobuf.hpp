@@ -15,6 +15,14 @@
 
 namespace aigc::io {
 
+namespace detail {
+// The low `size` bytes of value, least significant first: protobuf's fixed32/fixed64 and the
+// TFRecord length and CRC fields.
+inline void append_little_endian(std::string& out, std::uint64_t value, int size) {
+    for (int i = 0; i < size; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+}  // namespace detail
+
 class ProtoWriter {
 public:
     enum WireType : std::uint32_t { varint = 0, fixed64 = 1, length_delimited = 2, fixed32 = 5 };
@@ -31,12 +39,12 @@ public:
     }
     ProtoWriter& add_double(std::uint32_t field, double value) {
         key(field, fixed64);
-        put_fixed(std::bit_cast<std::uint64_t>(value), 8);
+        detail::append_little_endian(out_, std::bit_cast<std::uint64_t>(value), 8);
         return *this;
     }
     ProtoWriter& add_float(std::uint32_t field, float value) {
         key(field, fixed32);
-        put_fixed(std::bit_cast<std::uint32_t>(value), 4);
+        detail::append_little_endian(out_, std::bit_cast<std::uint32_t>(value), 4);
         return *this;
     }
     // string, bytes and nested-message fields.
@@ -51,7 +59,7 @@ public:
     ProtoWriter& add_packed_doubles(std::uint32_t field, std::span<const double> values) {
         key(field, length_delimited);
         put_varint(values.size() * 8);
-        for (double v : values) put_fixed(std::bit_cast<std::uint64_t>(v), 8);
+        for (double v : values) detail::append_little_endian(out_, std::bit_cast<std::uint64_t>(v), 8);
         return *this;
     }
 
@@ -65,9 +73,6 @@ private:
             value >>= 7;
         }
         out_.push_back(static_cast<char>(value));
-    }
-    void put_fixed(std::uint64_t value, int size) {
-        for (int i = 0; i < size; ++i) out_.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
     }
 
     std::string out_;

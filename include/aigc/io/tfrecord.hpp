@@ -15,13 +15,11 @@
 
 #include "../core/error.hpp"
 #include "crc32c.hpp"
+#include "protobuf.hpp"
 
 namespace aigc::io {
 
 namespace detail {
-inline void put_le(std::string& out, std::uint64_t value, int size) {
-    for (int i = 0; i < size; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
 inline std::uint64_t get_le(std::string_view bytes, std::size_t at, int size) {
     std::uint64_t value = 0;
     for (int i = 0; i < size; ++i) value |= std::uint64_t{static_cast<unsigned char>(bytes[at + i])} << (8 * i);
@@ -33,10 +31,10 @@ inline std::uint64_t get_le(std::string_view bytes, std::size_t at, int size) {
 inline std::string frame_tfrecord(std::string_view data) {
     std::string out;
     out.reserve(data.size() + 16);
-    detail::put_le(out, data.size(), 8);
-    detail::put_le(out, mask_crc(crc32c(out.data(), 8)), 4);
+    detail::append_little_endian(out, data.size(), 8);
+    detail::append_little_endian(out, mask_crc(crc32c(out.data(), 8)), 4);
     out.append(data);
-    detail::put_le(out, mask_crc(crc32c(data)), 4);
+    detail::append_little_endian(out, mask_crc(crc32c(data)), 4);
     return out;
 }
 
