@@ -13,6 +13,9 @@ import struct
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+from tfrecord import frame  # noqa: E402  (tests/support/tfrecord.py: TFRecord framing from its description)
+
 
 def idx_file(dtype, dims, payload):
     header = bytes([0, 0, dtype, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims)
@@ -96,23 +99,6 @@ def safetensors_seeds():
     }
 
 
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    return crc ^ 0xFFFFFFFF
-
-
-def tfrecord(data):
-    def masked(crc):
-        return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF
-
-    length = struct.pack("<Q", len(data))
-    return length + struct.pack("<I", masked(crc32c(length))) + data + struct.pack("<I", masked(crc32c(data)))
-
-
 def varint(value):
     out = b""
     while value >= 0x80:
@@ -135,16 +121,16 @@ def events_seeds():
     histo += field(6, 2, struct.pack("<2d", 0.0, 1.0)) + field(7, 2, struct.pack("<2d", 1.0, 1.0))
     histogram = field(2, 0, varint(20)) + field(5, 2, field(1, 2, field(1, 2, b"w") + field(5, 2, histo)))
     start = field(2, 0, varint(11)) + field(7, 2, field(1, 0, varint(1)))
-    events = tfrecord(header) + tfrecord(scalar) + tfrecord(histogram)
+    events = frame(header) + frame(scalar) + frame(histogram)
     flipped = bytearray(events)
     flipped[-3] ^= 0x10
     return {
         "events": events,
-        "resumed": tfrecord(header) + tfrecord(start) + tfrecord(scalar),
+        "resumed": frame(header) + frame(start) + frame(scalar),
         "truncated": events[:-7],
         "bad_crc": bytes(flipped),
-        "empty_record": tfrecord(b""),
-        "not_protobuf": tfrecord(b"\x0f\xff\xff"),
+        "empty_record": frame(b""),
+        "not_protobuf": frame(b"\x0f\xff\xff"),
         "huge_length": struct.pack("<Q", 2**63) + b"\0" * 8,
     }
 

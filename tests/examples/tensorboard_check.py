@@ -3,7 +3,7 @@
 
     tensorboard_check.py FOLDER   -> the values, one per line, in events_dump's format
 
-The framing is checked with a bitwise CRC-32C written here; each record is parsed as an Event built
+The framing is checked with a bitwise CRC-32C (tests/support/tfrecord.py); each record is parsed as an Event built
 from the field numbers of tensorboard/compat/proto (event, summary, histogram, tensor,
 tensor_shape), and must hold no field that the schema does not know (a wrong number or wire type
 would land there). Exits 1 with a message on the first problem. cli_check.sh compares the output
@@ -15,20 +15,10 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from tfrecord import crc32c, masked  # noqa: E402  (tests/support/tfrecord.py)
+
 F = descriptor_pb2.FieldDescriptorProto
-
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    return crc ^ 0xFFFFFFFF
-
-
-def masked(crc):
-    return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF
 
 
 def records(path):
