@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -118,22 +119,30 @@ inline void remove_stale_temp_files(const fs::path& folder) {
 }
 
 // metrics.csv as the checkpoint at `steps_done` left it: a run that wrote an epoch's row and then
-// died before its checkpoint would otherwise get that row twice after --resume.
+// died before its checkpoint would otherwise get that row twice after --resume. A last row without
+// its newline was cut short by a kill while it was written; rows go out before their checkpoint,
+// so it is past the checkpoint too (kept, it would stop the resume: CsvWriter refuses to append).
 inline void drop_metric_rows_after(const fs::path& csv_path, std::int64_t steps_done) {
-    std::ifstream in(csv_path);
+    std::ifstream in(csv_path, std::ios::binary);
     if (!in) return;
-    std::string line, kept;
-    bool changed = false;
-    for (bool header = true; std::getline(in, line); header = false) {
-        const std::size_t comma = line.find(',');
-        const std::int64_t step = header || comma == std::string::npos ? 0 : std::strtoll(line.c_str() + comma + 1, nullptr, 10);
-        if (step > steps_done) {
-            changed = true;
-            continue;
-        }
-        kept += line + "\n";
-    }
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     in.close();
+    std::string kept;
+    bool changed = false;
+    for (std::size_t start = 0; start < text.size();) {
+        const std::size_t end = text.find('\n', start);
+        if (end == std::string::npos) {  // cut short
+            changed = true;
+            break;
+        }
+        const std::string line = text.substr(start, end + 1 - start);
+        const std::size_t comma = line.find(',');
+        const bool header = start == 0;
+        const std::int64_t step = header || comma == std::string::npos ? 0 : std::strtoll(line.c_str() + comma + 1, nullptr, 10);
+        if (step > steps_done) changed = true;
+        else kept += line;
+        start = end + 1;
+    }
     if (changed) aigc::io::write_file_atomically(csv_path, kept, "metrics.csv");
 }
 

@@ -385,6 +385,14 @@ graceful_stop)
     run "$GAN_MNIST" train "${common[@]}" --out "$work/ahead" --max-steps 60 --resume
     [ "$(cut -d, -f2 "$work/ahead/metrics.csv" | sort | uniq -d)" = "" ] || fail "a resume repeated a metrics row"
     [ "$(($(wc -l <"$work/ahead/metrics.csv") - 1))" -eq 3 ] || fail "expected rows at steps 20, 40, 60"
+    # A row cut short by a kill while it was written (no newline) does not stop the resume.
+    cp "$work/ahead-40.safetensors" "$work/ahead/checkpoint.safetensors"
+    head -n 3 "$work/ahead/metrics.csv" >"$work/ahead/metrics.tmp"
+    printf '3,6' >>"$work/ahead/metrics.tmp"
+    mv "$work/ahead/metrics.tmp" "$work/ahead/metrics.csv"
+    run "$GAN_MNIST" train "${common[@]}" --out "$work/ahead" --max-steps 60 --resume
+    [ "$(cut -d, -f2 "$work/ahead/metrics.csv" | tail -n +2 | tr '\n' ' ')" = "20 40 60 " ] ||
+        fail "after a cut-short row: metrics.csv steps are $(cut -d, -f2 "$work/ahead/metrics.csv" | tail -n +2 | tr '\n' ' ')"
     # Two signals: the second ends the process at once, by the signal.
     "$GAN_MNIST" train "${common[@]}" --max-steps 400 --out "$work/twice" >"$work/twice.log" 2>&1 &
     pid=$!
