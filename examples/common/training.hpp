@@ -87,18 +87,24 @@ inline void write_loss_plot(const fs::path& csv_path, const LoopSpec& spec, cons
 
 // A run without --resume starts from nothing: into a folder that holds a run only with --overwrite,
 // which then removes that run's files (its epoch images included) before anything new is written.
+// Whether metrics.csv holds a row below its header (a header alone is a run killed before its
+// first epoch ended: nothing there to keep).
+inline bool has_metric_rows(const fs::path& csv_path) {
+    std::ifstream in(csv_path);
+    std::string line;
+    return std::getline(in, line) && std::getline(in, line);
+}
+
 inline void prepare_new_run(const CommonOptions& o, const fs::path& checkpoint, const fs::path& csv_path) {
-    // A run is a checkpoint, or metrics rows (a header alone is a run killed before its first
-    // checkpoint: nothing there to keep or resume).
-    auto has_metric_rows = [&] {
-        std::ifstream in(csv_path);
-        std::string line;
-        return std::getline(in, line) && std::getline(in, line);
-    };
-    if (!fs::exists(checkpoint) && !has_metric_rows()) return;
+    // A run is a checkpoint, or metrics rows.
+    const bool has_checkpoint = fs::exists(checkpoint);
+    if (!has_checkpoint && !has_metric_rows(csv_path)) return;
+    // Rows without a checkpoint: a run stopped between its first metrics row and its first
+    // checkpoint. Kept unless asked, but there is nothing to resume.
     AIGC_CHECK(o.overwrite, "'", o.out, "' already holds a run (",
-               fs::exists(checkpoint) ? checkpoint.string() : csv_path.string(),
-               "); add --resume to continue it or --overwrite to replace it");
+               has_checkpoint ? checkpoint.string() + "); add --resume to continue it or --overwrite to replace it"
+                              : csv_path.string() + " has rows, but the run saved no checkpoint to resume); add "
+                                                    "--overwrite to replace it");
     for (const auto& entry : fs::directory_iterator(o.out)) {
         const std::string name = entry.path().filename().string();
         const bool epoch_image = name.rfind("samples_epoch_", 0) == 0 && entry.path().extension() == ".png";
@@ -216,6 +222,10 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
     models::RunState run_state{{}, rng, loader.state()};
     const std::string settings = result_settings(o);
     if (o.resume) {
+        AIGC_CHECK(fs::exists(checkpoint) || !has_metric_rows(csv_path), "--resume: no checkpoint at '",
+                   checkpoint.string(), "'; the rows of ", csv_path.string(),
+                   " belong to a run stopped before its first checkpoint, so there is nothing to resume; add "
+                   "--overwrite instead of --resume to replace them");
         auto [saved, tensors] = models::load_checkpoint<T, D>(checkpoint, spec.kind, spec.config);
         hooks.load_state(tensors);
         run_state = saved;

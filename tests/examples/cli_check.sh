@@ -277,6 +277,16 @@ run_folder)
     [ -e "$work/vae/samples_epoch_099.png" ] && fail "--overwrite left the old run's epoch images"
     rows=$(($(wc -l <"$work/vae/metrics.csv") - 1))
     [ "$rows" -eq 1 ] || fail "--overwrite: metrics.csv has $rows rows, expected 1"
+    # A kill between an epoch's metrics row and the run's first checkpoint leaves rows nothing can
+    # resume: a plain start keeps them and says --overwrite, --resume says why it cannot.
+    mkdir -p "$work/orphan"
+    cp "$work/vae/metrics.csv" "$work/orphan/metrics.csv"
+    expect_error "$work/orphan' already holds a run|has rows, but the run saved no checkpoint to resume|--overwrite" \
+        "$VAE_MNIST" train "${common[@]}" --out "$work/orphan" --max-steps 3
+    expect_error "--resume: no checkpoint|stopped before its first checkpoint|--overwrite instead of --resume" \
+        "$VAE_MNIST" train "${common[@]}" --out "$work/orphan" --max-steps 3 --resume
+    cmp -s "$work/orphan/metrics.csv" "$work/vae/metrics.csv" || fail "a refused start changed the orphaned rows"
+    run "$VAE_MNIST" train "${common[@]}" --out "$work/orphan" --max-steps 3 --overwrite
 
     # A changed --batch continues from exactly the next unseen sample, or is refused; a resume says
     # which stored settings it changes.

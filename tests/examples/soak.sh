@@ -58,6 +58,12 @@ for ((sequence = first_seed; sequence < first_seed + sequences; ++sequence)); do
         [ -f "$out/checkpoint.safetensors" ] && has_run=1
         resume=()
         [ "$has_run" = 1 ] && resume=(--resume)
+        # Metrics rows without a checkpoint (a kill between an epoch's row and its first
+        # checkpoint): a run nothing can resume, which a plain start must refuse (exit 1).
+        orphan_rows=0
+        [ "$has_run" = 0 ] && [ "$(wc -l <"$out/metrics.csv" 2>/dev/null || echo 0)" -gt 1 ] && orphan_rows=1
+        expected_status=0
+        [ "$orphan_rows" = 1 ] && expected_status=1
         case $((RANDOM % 6)) in
         0)  # a plain start: refused once the folder holds a run
             status=$(train)
@@ -67,7 +73,7 @@ for ((sequence = first_seed; sequence < first_seed + sequences; ++sequence)); do
         1)
             status=$(train "${resume[@]}")
             actions+=" resume:$status"
-            [ "$status" = 0 ] || fail "a resume exited $status"
+            [ "$status" = "$expected_status" ] || fail "a resume (or a start into a folder without a run) exited $status"
             ;;
         2)
             status=$(train --overwrite)
@@ -77,12 +83,12 @@ for ((sequence = first_seed; sequence < first_seed + sequences; ++sequence)); do
         3)
             status=$(interrupted TERM "${resume[@]}")
             actions+=" term:$status"
-            case $status in 0 | 143) ;; *) fail "SIGTERM: exit status $status" ;; esac
+            case $status in "$expected_status" | 143) ;; *) fail "SIGTERM: exit status $status" ;; esac
             ;;
         4)
             status=$(interrupted KILL "${resume[@]}")
             actions+=" kill:$status"
-            case $status in 0 | 137) ;; *) fail "SIGKILL: exit status $status" ;; esac
+            case $status in "$expected_status" | 137) ;; *) fail "SIGKILL: exit status $status" ;; esac
             ;;
         5)  # two trainers at once: one holds the folder, the other is refused (or runs after it)
             "$VAE_MNIST" train "${common[@]}" --out "$out" "${resume[@]}" >>"$log" 2>&1 &
@@ -99,9 +105,17 @@ for ((sequence = first_seed; sequence < first_seed + sequences; ++sequence)); do
         esac
         total_actions=$((total_actions + 1))
     done
-    # Finish the run, then compare.
+    # Finish the run, then compare. Without a checkpoint the folder may still hold a run: a kill
+    # between an epoch's metrics row and its first checkpoint leaves rows that nothing can resume.
+    # A plain start must then refuse to replace them (exit 1), and --overwrite starts afresh.
     resume=()
     [ -f "$out/checkpoint.safetensors" ] && resume=(--resume)
+    if [ ${#resume[@]} -eq 0 ] && [ "$(wc -l <"$out/metrics.csv" 2>/dev/null || echo 0)" -gt 1 ]; then
+        status=$(train)
+        [ "$status" = 1 ] || fail "a plain start over metrics rows without a checkpoint exited $status, expected 1"
+        resume=(--overwrite)
+        actions+=" (rows without a checkpoint)"
+    fi
     status=$(train "${resume[@]}")
     [ "$status" = 0 ] || fail "the final run exited $status"
     cmp -s "$out/checkpoint.safetensors" "$work/reference/checkpoint.safetensors" ||
