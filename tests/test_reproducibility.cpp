@@ -5,8 +5,10 @@
 // resume (save_checkpoint/load_state) is tested in test_checkpoint.cpp; this adds the loop around it.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -139,4 +141,120 @@ TEST_CASE("resuming a finished run trains nothing more and keeps the checkpoint"
     const auto before = file_bytes(run.path / "checkpoint.safetensors");
     train(Model::gan, set, options(run.path, 1, 0, true));
     CHECK(file_bytes(run.path / "checkpoint.safetensors") == before);
+}
+
+// ---- Threads and contention: the bits of a float step do not depend on who runs the chunks ----
+
+namespace {
+
+using Guard = detail::ContentionGuard;
+constexpr Guard::Nanoseconds ms = 1'000'000;
+
+// Trips the pool's contention detector now: kernels then run serially for its first period.
+void trip_contention() {
+    auto& guard = detail::cpu_pool().contention();
+    std::int64_t now = detail::ThreadPool::now();
+    for (int i = 0; i < Guard::stalls_to_trip; ++i) guard.record(0, 2 * Guard::stall_min, now);
+}
+
+std::vector<float> seed_gan_weights_after_steps(int threads, bool contended) {
+    ThreadCount count(threads);
+    Generator gen(3);
+    models::Gan<float> gan(models::GanConfig{}, gen);  // the seed GAN: its GEMMs are split into chunks
+    Tensor<float, Cpu> real = Tensor<float, Cpu>::uniform(Shape{64, 784}, gen, -1.0f, 1.0f);
+    for (int step = 0; step < 2; ++step) {
+        if (contended) {
+            trip_contention();
+            REQUIRE(detail::cpu_pool().serial_now());
+        }
+        gan.train_step(real, gen);
+    }
+    detail::cpu_pool().contention().clear();
+    std::vector<float> all;
+    for (const auto& [name, tensor] : gan.state()) {
+        auto values = tensor.to_vector();
+        all.insert(all.end(), values.begin(), values.end());
+    }
+    return all;
+}
+
+// Elements whose bits differ (a count, so a failure does not print 1.5 million floats).
+std::size_t bit_differences(const std::vector<float>& a, const std::vector<float>& b) {
+    REQUIRE(a.size() == b.size());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) differ += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
+    return differ;
+}
+
+}  // namespace
+
+TEST_CASE("contention guard: a few long waits close together trip it; imbalance and lone stalls do not",
+          "[threads][contention]") {
+    Guard guard;
+    Guard::Nanoseconds t = 1000 * ms;
+    SECTION("ordinary load imbalance never trips it") {
+        for (int i = 0; i < 100; ++i) guard.record(50'000, Guard::stall_min - 1, t + i * ms);  // short waits
+        for (int i = 0; i < 100; ++i) guard.record(10 * ms, 5 * ms, t + 200 * ms + i * 20 * ms);  // shorter than own
+        CHECK_FALSE(guard.serial(t + 3000 * ms));
+        CHECK(guard.trips() == 0);
+    }
+    SECTION("stalls further apart than the window never trip it") {
+        for (int i = 0; i < 20; ++i) guard.record(0, ms, t + i * (Guard::window / 2 + ms));
+        CHECK(guard.trips() == 0);
+    }
+    SECTION("three stalls within the window: serial for the first period, then parallel again") {
+        guard.record(0, ms, t);
+        guard.record(0, ms, t + 10 * ms);
+        CHECK_FALSE(guard.serial(t + 10 * ms));
+        guard.record(0, ms, t + 20 * ms);
+        CHECK(guard.trips() == 1);
+        CHECK(guard.serial(t + 20 * ms));
+        CHECK(guard.serial(t + 20 * ms + Guard::first_period - 1));
+        CHECK_FALSE(guard.serial(t + 20 * ms + Guard::first_period));
+    }
+    SECTION("tripping again right after a period doubles it, up to the cap; a quiet spell resets it") {
+        Guard::Nanoseconds now = t, expected = Guard::first_period;
+        for (int trip = 0; trip < 8; ++trip) {
+            for (int i = 0; i < Guard::stalls_to_trip; ++i) guard.record(0, ms, now);
+            CHECK(guard.current_period() == expected);
+            now += guard.current_period() + ms;  // probing right after the period ends
+            expected = std::min(2 * expected, Guard::max_period);
+        }
+        CHECK(guard.current_period() == Guard::max_period);
+        now += 10 * Guard::max_period;  // a long parallel spell without stalls
+        for (int i = 0; i < Guard::stalls_to_trip; ++i) guard.record(0, ms, now);
+        CHECK(guard.current_period() == Guard::first_period);
+        guard.clear();
+        CHECK_FALSE(guard.serial(now));
+    }
+}
+
+TEST_CASE("float training steps give the same bits on 1 thread, 2 threads, and 2 threads run serially under contention",
+          "[threads][contention][gan]") {
+    const std::vector<float> one = seed_gan_weights_after_steps(1, false);
+    CHECK(bit_differences(seed_gan_weights_after_steps(2, false), one) == 0);
+    CHECK(bit_differences(seed_gan_weights_after_steps(2, true), one) == 0);
+}
+
+TEST_CASE("float GEMM gives the same bits whatever its chunk count, which follows the threads and the contention state",
+          "[threads][contention][gemm]") {
+    {
+        for (index_t n : {1, 17, 784, 1023}) {
+            INFO("m 64, k 300, n " << n);
+            Generator gen(n);
+            auto a = Tensor<float, Cpu>::uniform(Shape{64, 300}, gen, -1.0f, 1.0f);
+            auto b = Tensor<float, Cpu>::uniform(Shape{300, n}, gen, -1.0f, 1.0f);
+            auto product = [&](int threads, bool contended) {
+                ThreadCount count(threads);
+                if (contended) trip_contention();
+                Tensor<float, Cpu> c(Shape{64, n});
+                Kernels<Cpu>::gemm(false, false, 64, n, 300, 1.0f, a.data(), b.data(), 0.0f, c.data());
+                detail::cpu_pool().contention().clear();
+                return c.to_vector();
+            };
+            const auto reference = product(1, false);
+            CHECK(bit_differences(product(2, false), reference) == 0);
+            CHECK(bit_differences(product(2, true), reference) == 0);
+        }
+    }
 }

@@ -321,6 +321,11 @@ void Kernels<Cpu>::gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_
     index_t panels = (n + panel - 1) / panel;
     double flops = 2.0 * double(m) * double(n) * double(k);
     index_t threads = flops < 2.0e6 ? 1 : detail::cpu_pool().threads();
+    // While other processes keep the cores busy the pool runs chunks serially (cpu/contention.hpp),
+    // and one chunk is then fastest. Only for float: each of its elements is the same FMA sequence
+    // whatever the split; double goes through Eigen, whose rounding follows the split, and must
+    // not give different bits depending on the machine's load.
+    if (std::is_same_v<T, float> && detail::cpu_pool().serial_now()) threads = 1;
     index_t chunks = std::min<index_t>(panels, threads == 1 ? 1 : 4 * threads);
     index_t width = (panels + chunks - 1) / chunks * panel;
     chunks = (n + width - 1) / width;

@@ -9,8 +9,12 @@
 // Claiming a chunk is a compare-and-swap on that word, so a worker that read a stale job fails
 // its claim instead of running a chunk that belongs to another call; a successful claim proves
 // the job is still in flight (its caller waits for every chunk), so its function is still alive.
+//
+// When other processes keep the cores busy, kernels run on the calling thread alone for a while
+// (contention.hpp): waiting for a descheduled worker costs more than the worker saves.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -27,6 +31,7 @@
 
 #include "../core/error.hpp"
 #include "../core/shape.hpp"
+#include "contention.hpp"
 
 namespace aigc::detail {
 
@@ -60,6 +65,17 @@ public:
     // Threads that run chunks, the calling thread included.
     int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
+    // Whether kernels now run on the calling thread alone because other processes keep the cores
+    // busy (contention.hpp), and how many such periods there have been.
+    bool serial_now() const { return contention_.serial(now()); }
+    std::int64_t contention_trips() const { return contention_.trips(); }
+    // The detector itself, for tests that trip it (serial kernels must give the same bits).
+    ContentionGuard& contention() { return contention_; }
+    static std::int64_t now() {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch()).count();
+    }
+
     // Call between kernels (not from inside one).
     void resize(int threads) {
         std::lock_guard<std::mutex> lock(busy_);
@@ -85,8 +101,8 @@ private:
         AIGC_CHECK(chunks >= 0 && chunks <= max_chunks, "parallel_for: ", chunks, " chunks, at most ", max_chunks);
         if (chunks == 0) return;
         // Serial when there is nothing to share, when called from inside a chunk (nested kernels),
-        // or when another thread's kernel holds the workers.
-        if (chunks == 1 || workers_.empty() || inside_chunk() || !busy_.try_lock()) {
+        // while other processes keep the cores busy, or when another thread's kernel holds the workers.
+        if (chunks == 1 || workers_.empty() || inside_chunk() || contention_.serial(now()) || !busy_.try_lock()) {
             for (index_t c = 0; c < chunks; ++c) task(context, c);
             return;
         }
@@ -102,10 +118,16 @@ private:
         // a value a sleeping worker already saw, and it would sleep through the next wake-up.
         signal_.fetch_add(1);
         if (sleepers_.load() > 0) signal_.notify_all();
+        std::int64_t start = now();
         work();
-        for (int spins = 0; done_.load(std::memory_order_acquire) != chunks; ++spins) {
-            if (spins < 4096) cpu_relax();
-            else std::this_thread::yield();  // a worker holding a chunk was preempted: let it run
+        std::int64_t own_done = now();
+        if (done_.load(std::memory_order_acquire) != chunks) {
+            for (int spins = 0; done_.load(std::memory_order_acquire) != chunks; ++spins) {
+                if (spins < 4096) cpu_relax();
+                else std::this_thread::yield();  // a worker holding a chunk was preempted: let it run
+            }
+            std::int64_t end = now();
+            contention_.record(own_done - start, end - own_done, end);
         }
         if (error_) std::rethrow_exception(error_);
     }
@@ -184,6 +206,7 @@ private:
     std::atomic<Task> task_{nullptr};
     std::atomic<void*> context_{nullptr};
     std::exception_ptr error_;
+    ContentionGuard contention_;
 };
 
 }  // namespace aigc::detail
