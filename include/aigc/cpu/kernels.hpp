@@ -316,7 +316,10 @@ void Kernels<Cpu>::gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_
         return;
     }
     // Column chunks of whole 16-wide panels; a few per thread so a preempted thread does not
-    // hold the others up. Below ~2 MFLOP waking a second thread costs more than it saves.
+    // hold the others up. Below ~2 MFLOP waking a second thread costs more than it saves. Chunks
+    // wider than two panels are whole groups of four, the AVX-512 kernel's widest tile: 784
+    // columns in 8 chunks of 7 panels ran as 4 + 2 + 1 panel tiles at 196 GFLOP/s, in chunks of
+    // 8 panels as 4 + 4 at 240 (G's last layer, batch 64; bench_kernels).
     constexpr index_t panel = 16;
     index_t panels = (n + panel - 1) / panel;
     double flops = 2.0 * double(m) * double(n) * double(k);
@@ -328,6 +331,7 @@ void Kernels<Cpu>::gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_
     if (std::is_same_v<T, float> && detail::cpu_pool().serial_now()) threads = 1;
     index_t chunks = std::min<index_t>(panels, threads == 1 ? 1 : 4 * threads);
     index_t width = (panels + chunks - 1) / chunks * panel;
+    if (width > 2 * panel) width = (width + 4 * panel - 1) / (4 * panel) * (4 * panel);
     chunks = (n + width - 1) / width;
     auto parallel = [](index_t count, auto&& f) { detail::cpu_pool().parallel_for(count, f); };
     // Eigen's product in an `else`, not after an early return: code after an `if constexpr` is
