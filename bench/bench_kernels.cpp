@@ -13,6 +13,7 @@
 #include <aigc/cpu.hpp>
 
 #include "inputs.hpp"
+#include "peak_fma.hpp"
 #include "shapes.hpp"
 
 namespace {
@@ -210,9 +211,40 @@ void register_adams() {
     register_adam("vae", vae);
 }
 
+// FLOP/s of FMAs alone on every thread of the pool at once: the ceiling for the GEMM counters.
+void register_peak() {
+#if defined(AIGC_BENCH_HAVE_PEAK_FMA)
+    struct Isa {
+        const char* name;
+        bool supported;
+        float (*chains)(std::int64_t);
+        int lanes;
+    };
+    const bool avx512 = __builtin_cpu_supports("avx512f");
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    for (Isa isa : {Isa{"avx512", avx512, bench::fma_chains_avx512, 16},
+                    Isa{"avx2", avx2, bench::fma_chains_avx2, 8}}) {
+        if (!isa.supported) continue;
+        std::string name = std::string("peak/fma/") + isa.name;
+        benchmark::RegisterBenchmark(name.c_str(), [isa](benchmark::State& state) {
+            // Several chunks per thread, claimed as they come, so a late-waking worker costs little.
+            constexpr std::int64_t iterations = 1 << 16;
+            index_t chunks = 4 * aigc::num_threads();
+            std::vector<float> sink(static_cast<std::size_t>(chunks));
+            for (auto _ : state) {
+                aigc::detail::cpu_pool().parallel_for(chunks, [&](index_t c) { sink[c] = isa.chains(iterations); });
+                benchmark::DoNotOptimize(sink.data());
+            }
+            flop_rate(state, 2.0 * isa.lanes * bench::peak_chains * static_cast<double>(iterations * chunks));
+        })->Unit(benchmark::kMillisecond)->UseRealTime();
+    }
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    register_peak();
     register_gemms();
     register_maps();
     register_bias_activation();

@@ -4,6 +4,7 @@
 // this process may use); bench/pytorch_steps.py runs the identical steps in PyTorch.
 //   bench_steps --benchmark_filter=gan_step --benchmark_repetitions=5
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,12 @@ using Tn = Tensor<float, Cpu>;
 
 constexpr int warmup_steps = 3;  // the first steps fill the allocator's cache and the optimizer state
 
+// Serial periods the thread pool entered during the measured steps because other processes kept
+// the cores busy (cpu/contention.hpp); 0 on an idle machine.
+void count_serial_periods(benchmark::State& state, std::int64_t before) {
+    state.counters["serial_periods"] = static_cast<double>(detail::cpu_pool().contention_trips() - before);
+}
+
 void gan_step(benchmark::State& state) {
     index_t batch = state.range(0);
     set_num_threads(static_cast<int>(state.range(1)));
@@ -28,11 +35,13 @@ void gan_step(benchmark::State& state) {
     models::Gan<float> gan(models::GanConfig{}, gen);
     Tn real = bench::pixels<Cpu>(batch, true);
     for (int i = 0; i < warmup_steps; ++i) gan.train_step(real, gen);
+    std::int64_t trips = detail::cpu_pool().contention_trips();
     for (auto _ : state) {
         auto losses = gan.train_step(real, gen);
         benchmark::DoNotOptimize(losses);
     }
     state.SetItemsProcessed(state.iterations() * batch);
+    count_serial_periods(state, trips);
 }
 
 void vae_step(benchmark::State& state) {
@@ -42,11 +51,13 @@ void vae_step(benchmark::State& state) {
     models::VaeTrainer<float> vae(models::VaeConfig{}, gen);
     Tn x = bench::pixels<Cpu>(batch, false);
     for (int i = 0; i < warmup_steps; ++i) vae.train_step(x, gen);
+    std::int64_t trips = detail::cpu_pool().contention_trips();
     for (auto _ : state) {
         auto losses = vae.train_step(x, gen);
         benchmark::DoNotOptimize(losses);
     }
     state.SetItemsProcessed(state.iterations() * batch);
+    count_serial_periods(state, trips);
 }
 
 }  // namespace

@@ -68,7 +68,8 @@ def markdown(rows, setting, n_rounds):
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines.append(f"PyTorch {setting['torch']} ({setting['blas']}), torch threads {setting['torch_threads']}, "
-                 f"OpenBLAS threads {setting['blas_threads']}. Medians of {n_rounds} interleaved rounds; the ratio "
+                 f"OpenBLAS threads {setting['blas_threads']}, allocator {setting.get('allocator', 'glibc')}. "
+                 f"Medians of {n_rounds} interleaved rounds; the ratio "
                  f"is the median of the per-round ratios (aigc at its faster thread count).")
     return "\n".join(lines)
 

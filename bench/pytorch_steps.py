@@ -11,10 +11,9 @@ dependency of the library). Same architectures, initial data, optimizers and los
 Both read .item() of their losses, as our train_step does, and zero gradients with
 set_to_none=True (PyTorch's faster form, the default since 2.0).
 
-Threads: PyTorch's fastest setting on the 2-core machine this was written on is one intra-op
-thread with a 2-thread OpenBLAS (two torch threads oversubscribe the cores). OPENBLAS_NUM_THREADS
-is read when torch loads, so it is set before the import; --sweep measures each setting in a
-fresh process and reports the best.
+Setting (bench/torch_setting.py): one intra-op thread, a 2-thread OpenBLAS and glibc's malloc
+tuned to keep freed memory, PyTorch's fastest on the 2-core machines this was written on;
+--sweep measures each thread setting in a fresh process and reports the best.
 
   /usr/bin/python3 bench/pytorch_steps.py                  # best known setting, text
   /usr/bin/python3 bench/pytorch_steps.py --json out.json  # also write JSON for bench/compare.py
@@ -28,11 +27,13 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_setting  # noqa: E402
+
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--torch-threads", type=int, default=1, help="torch.set_num_threads (default 1)")
-    p.add_argument("--blas-threads", type=int, default=2, help="OPENBLAS_NUM_THREADS (default 2)")
+    torch_setting.add_arguments(p)
     p.add_argument("--batches", default="64,256", help="comma-separated batch sizes")
     p.add_argument("--steps", default="gan_step,vae_step", help="comma-separated: gan_step, vae_step")
     p.add_argument("--seconds", type=float, default=2.0, help="measuring time per step kind and batch")
@@ -48,7 +49,7 @@ def pixels(batch, symmetric, torch):
     return s if symmetric else 0.5 + 0.5 * s
 
 
-def make_gan_step(batch, torch):
+def make_gan_modules(torch):
     nn = torch.nn
     G = nn.Sequential(nn.Linear(100, 256), nn.LeakyReLU(0.2), nn.Linear(256, 512), nn.LeakyReLU(0.2),
                       nn.Linear(512, 1024), nn.LeakyReLU(0.2), nn.Linear(1024, 784), nn.Tanh())
@@ -57,7 +58,12 @@ def make_gan_step(batch, torch):
                       nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Dropout(0.3), nn.Linear(256, 1))
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce = nn.BCEWithLogitsLoss()
+    return G, D, opt_g, opt_d
+
+
+def make_gan_step(batch, torch):
+    G, D, opt_g, opt_d = make_gan_modules(torch)
+    bce = torch.nn.BCEWithLogitsLoss()
     real = pixels(batch, True, torch)
     ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
 
@@ -83,7 +89,8 @@ def make_gan_step(batch, torch):
     return step
 
 
-def make_vae_step(batch, torch):
+def make_vae_modules(torch):
+    """The model, its Adam, and loss_terms(model, x) -> (BCE summed over pixels and samples, KL summed)."""
     nn, F = torch.nn, torch.nn.functional
 
     class Vae(nn.Module):
@@ -98,14 +105,22 @@ def make_vae_step(batch, torch):
             z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
             return self.fc4(F.relu(self.fc3(z))), mu, logvar
 
-    model = Vae()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = pixels(batch, False, torch)
-
-    def step():
+    def loss_terms(model, x):
         logits, mu, logvar = model(x)
         reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
         kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        return reconstruction, kl
+
+    model = Vae()
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3), loss_terms
+
+
+def make_vae_step(batch, torch):
+    model, opt, loss_terms = make_vae_modules(torch)
+    x = pixels(batch, False, torch)
+
+    def step():
+        reconstruction, kl = loss_terms(model, x)
         loss = (reconstruction + kl) / batch
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -129,10 +144,10 @@ def measure(step, seconds):
 
 
 def run(args):
-    os.environ["OPENBLAS_NUM_THREADS"] = str(args.blas_threads)
-    import torch  # after OPENBLAS_NUM_THREADS: OpenBLAS reads it when it loads
+    torch_setting.apply(args)  # before the import: OpenBLAS threads, allocator
+    import torch
 
-    torch.set_num_threads(args.torch_threads)
+    torch_setting.configure(torch, args)
     torch.manual_seed(1)
     makers = {"gan_step": make_gan_step, "vae_step": make_vae_step}
     results = []
@@ -144,8 +159,7 @@ def run(args):
                             "samples_per_s": batch / median, "steps": len(times)})
             print(f"torch {name} batch {batch}: {median * 1e3:.2f} ms/step (min {times[0] * 1e3:.2f}), "
                   f"{batch / median:.0f} samples/s", flush=True)
-    setting = {"torch": torch.__version__, "torch_threads": args.torch_threads, "blas_threads": args.blas_threads,
-               "blas": blas_name(torch)}
+    setting = {"torch": torch.__version__, "blas": blas_name(torch), **torch_setting.describe(args)}
     return {"setting": setting, "results": results}
 
 
@@ -153,7 +167,7 @@ def blas_name(torch):
     config = torch.__config__.show()
     for line in config.splitlines():
         if "BLAS_INFO" in line:
-            return line.split("=", 1)[1].strip()
+            return line.split("=", 1)[1].split(",")[0].strip()  # the line goes on with build flags
     return "unknown"
 
 
@@ -163,7 +177,8 @@ def sweep(args):
     for torch_threads, blas_threads in [(1, 1), (1, 2), (2, 1), (2, 2)]:
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             subprocess.run([sys.executable, __file__, "--torch-threads", str(torch_threads), "--blas-threads",
-                            str(blas_threads), "--batches", "64", "--seconds", str(args.seconds), "--steps",
+                            str(blas_threads), "--allocator", args.allocator, "--batches", "64",
+                            "--seconds", str(args.seconds), "--steps",
                             args.steps, "--json", out.name], check=True, stdout=subprocess.DEVNULL)
             results = json.load(open(out.name))["results"]
         total = sum(r["ms_median"] for r in results)

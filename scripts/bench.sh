@@ -4,7 +4,14 @@
 #   scripts/bench.sh                      # steps vs PyTorch, 3 interleaved rounds
 #   ROUNDS=5 scripts/bench.sh             # more rounds on a noisy machine
 #   KERNELS=1 scripts/bench.sh            # also the per-kernel suite (a few minutes)
-#   scripts/bench.sh -DAIGC_NATIVE=OFF    # arguments go to the CMake configure step
+#   scripts/bench.sh --contention         # the GAN step alone and beside 1 and 2 CPU-bound processes
+#   scripts/bench.sh --builds             # whole trainers on the CPU: CUDA-enabled build vs CPU-only build
+#   scripts/bench.sh --processes          # whole trainers: aigc vs PyTorch (bench/pytorch_train.py)
+#   scripts/bench.sh --profile            # perf sample profile of the GAN step, % per kernel family
+#   scripts/bench.sh -DAIGC_NATIVE=OFF    # other arguments go to the CMake configure step
+# --contention and --builds exit 1 when their target is missed (bench/contention.py,
+# bench/processes.py say which). --builds and --processes read MNIST (scripts/fetch-data.sh is run)
+# and build the trainers in $BUILD_DIR-trainers (the default configuration) and $BUILD_DIR-cpu.
 # Installs python3-torch and libopenblas0-pthread from Debian when missing (so PyTorch does not
 # run on the reference BLAS); without them the table has aigc's numbers only.
 # Environment: BUILD_DIR (default build-bench), OUT_DIR (default $BUILD_DIR/results), JOBS,
@@ -18,11 +25,49 @@ rounds=${ROUNDS:-3}
 min_time=${MIN_TIME:-2}
 python=${PYTHON:-/usr/bin/python3}
 job_count=${JOBS:-$(nproc)}
+mode=steps
+case "${1:-}" in
+    --contention) mode=contention; shift ;;
+    --builds) mode=builds; shift ;;
+    --processes) mode=processes; shift ;;
+    --profile) mode=profile; shift ;;
+esac
 
 "$repo_root/scripts/install-deps.sh"
+if [ "$mode" = builds ] || [ "$mode" = processes ]; then
+    "$repo_root/scripts/fetch-data.sh"
+    variants=(trainers)
+    [ "$mode" = builds ] && variants+=(cpu)
+    for variant in "${variants[@]}"; do
+        cuda_flag=()  # trainers: the default configuration, CUDA on where the toolkit is found
+        [ "$variant" = cpu ] && cuda_flag=(-DAIGC_ENABLE_CUDA=OFF)
+        cmake -S "$repo_root" -B "$build_dir-$variant" -DCMAKE_BUILD_TYPE=Release -DAIGC_BUILD_BENCHMARKS=OFF \
+            -DAIGC_BUILD_TESTS=OFF -DAIGC_BUILD_EXAMPLES=ON -DAIGC_INSTALL=OFF "${cuda_flag[@]}" "$@"
+        cmake --build "$build_dir-$variant" --target gan_mnist vae_mnist -j "$job_count"
+    done
+    grep -q 'AIGC_ENABLE_CUDA:BOOL=ON' "$build_dir-trainers/CMakeCache.txt" ||
+        echo "bench.sh: WARNING: no CUDA toolkit found; the trainers are a CPU-only build" >&2
+    [ "$mode" = processes ] && "$repo_root/scripts/install-deps.sh" python3-torch libopenblas0-pthread
+    mkdir -p "$out_dir"
+    echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+    exec "$python" "$repo_root/bench/processes.py" "$mode" --cuda-build "$build_dir-trainers" \
+        --cpu-build "$build_dir-cpu" --data "${DATA_DIR:-$repo_root/data}/mnist" --python "$python" \
+        --rounds "$rounds" --markdown "$out_dir/$mode.md"
+fi
 cmake -S "$repo_root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DAIGC_BUILD_BENCHMARKS=ON \
     -DAIGC_BUILD_TESTS=OFF -DAIGC_BUILD_EXAMPLES=OFF -DAIGC_INSTALL=OFF "$@"
 cmake --build "$build_dir" --target bench_steps bench_kernels -j "$job_count"
+
+if [ "$mode" = profile ]; then
+    "$repo_root/scripts/install-deps.sh" linux-perf
+    mkdir -p "$out_dir"
+    cores=$(nproc)
+    perf record -F 4000 -e cpu-clock -o "$out_dir/perf.data" -- "$build_dir/bench/bench_steps" \
+        --benchmark_filter="gan_step/batch:64/threads:$cores/" --benchmark_min_time="$min_time"
+    perf report -i "$out_dir/perf.data" --stdio --no-children --sort symbol -q 2>/dev/null |
+        "$python" "$repo_root/bench/profile_report.py" --markdown "$out_dir/profile.md"
+    exit 0
+fi
 
 have_torch=1
 if ! "$repo_root/scripts/install-deps.sh" python3-torch libopenblas0-pthread; then
@@ -35,6 +80,14 @@ if [ "$have_torch" -eq 1 ] && ! "$python" -c 'import torch' 2>/dev/null; then
 fi
 
 mkdir -p "$out_dir"
+if [ "$mode" = contention ]; then
+    torch_flag=()
+    [ "$have_torch" -eq 1 ] || torch_flag=(--no-torch)
+    echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+    exec "$python" "$repo_root/bench/contention.py" --bench-steps "$build_dir/bench/bench_steps" \
+        --python "$python" --rounds "$rounds" --seconds "$min_time" --markdown "$out_dir/contention.md" \
+        "${torch_flag[@]}"
+fi
 rm -f "$out_dir"/steps_*.json "$out_dir"/torch_*.json
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 # Rounds alternate between the two sides, so a change in machine load hits both.
