@@ -50,7 +50,9 @@ if [ "$mode" = builds ] || [ "$mode" = processes ]; then
     [ "$mode" = processes ] && "$repo_root/scripts/install-deps.sh" python3-torch libopenblas0-pthread
     mkdir -p "$out_dir"
     echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-    exec "$python" "$repo_root/bench/processes.py" "$mode" --cuda-build "$build_dir-trainers" \
+    comparison=torch  # processes.py's names: builds, or aigc against PyTorch
+    [ "$mode" = builds ] && comparison=builds
+    exec "$python" "$repo_root/bench/processes.py" "$comparison" --cuda-build "$build_dir-trainers" \
         --cpu-build "$build_dir-cpu" --data "${DATA_DIR:-$repo_root/data}/mnist" --python "$python" \
         --rounds "$rounds" --markdown "$out_dir/$mode.md"
 fi
