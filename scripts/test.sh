@@ -15,8 +15,9 @@ build_type=${BUILD_TYPE:-Release}
 job_count=${JOBS:-$(nproc)}
 
 # The Debian packages the build needs, installed with apt only when some are missing, and
-# python3-protobuf, with which one test reads the trainers' TensorBoard events as Google's parser does.
-"$repo_root/scripts/install-deps.sh" python3-protobuf
+# python3-protobuf, with which one test reads the trainers' TensorBoard events as Google's parser does,
+# and Open MPI, with which the `mpi` tests run aigc::dist on two processes (mpirun -np 2).
+"$repo_root/scripts/install-deps.sh" python3-protobuf libopenmpi-dev openmpi-bin
 
 # Real MNIST for the data checks and the trainers' smoke runs. Without network those tests report
 # "skipped" (they need data/mnist), so a failed fetch is a loud warning, not a failed suite.
