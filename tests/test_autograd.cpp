@@ -228,3 +228,29 @@ TEST_CASE("a deep chain (10k ops) runs backward and is freed without deep recurs
         for (int i = 0; i < depth; ++i) y = tanh(y) + 0.5;
     });
 }
+
+TEST_CASE("the gradient-ready hook reports each leaf once, after its last contribution", "[autograd][backward][hook]") {
+    // w1 feeds two ops (its gradient gets two contributions), w2 one; a leaf without
+    // requires_grad is never reported.
+    V w1(Tensor<double, Cpu>::from_vector(Shape{2}, {1.5, -2.0}), true);
+    V w2(Tensor<double, Cpu>::from_vector(Shape{2}, {0.5, 3.0}), true);
+    V constant(Tensor<double, Cpu>::from_vector(Shape{2}, {2.0, 2.0}));
+    V loss = sum(w1 * w2 + w1 * constant);  // d/dw1 = w2 + 2, d/dw2 = w1
+
+    struct Recorder final : GradReadyHook<double, Cpu> {
+        std::vector<std::pair<const Node<double, Cpu>*, std::vector<double>>> seen;
+        void gradient_ready(Node<double, Cpu>& leaf) override { seen.emplace_back(&leaf, leaf.grad.to_vector()); }
+    } recorder;
+    grad_ready_hook<double, Cpu>() = &recorder;
+    loss.backward();
+    grad_ready_hook<double, Cpu>() = nullptr;
+
+    REQUIRE(recorder.seen.size() == 2);
+    for (const auto& [node, grad_then] : recorder.seen) {
+        CHECK((node == &w1.node() || node == &w2.node()));
+        CHECK(grad_then == node->grad.to_vector());  // nothing was added after the report
+    }
+    CHECK(recorder.seen[0].first != recorder.seen[1].first);
+    CHECK(w1.grad().to_vector() == std::vector<double>{2.5, 5.0});
+    CHECK(w2.grad().to_vector() == std::vector<double>{1.5, -2.0});
+}

@@ -88,6 +88,24 @@ struct Node {
     }
 };
 
+// Told, during backward(), about each leaf that requires a gradient as soon as no node still to
+// run can add to it: data-parallel training (dist/data_parallel.hpp) starts reducing a group of
+// gradients while the rest of backward goes on. One per thread, installed for one backward();
+// a leaf no node reached in this pass is reported too (its gradient is then unchanged).
+template <class T, class D>
+struct GradReadyHook {
+    virtual void gradient_ready(Node<T, D>& leaf) = 0;
+
+protected:
+    ~GradReadyHook() = default;
+};
+
+template <class T, class D>
+GradReadyHook<T, D>*& grad_ready_hook() {
+    thread_local GradReadyHook<T, D>* hook = nullptr;
+    return hook;
+}
+
 template <class T, class D = Cpu>
 class Var {
 public:
@@ -160,12 +178,26 @@ void Var<T, D>::backward(const Tensor& seed) {
     std::vector<Node*> order = topological_order();
     Tensor& g = node_->grad_buffer();
     Kernels<D>::transform(g.rows(), g.cols(), fn::Identity{}, g.data(), seed.in(), true);
-    for (auto it = order.rbegin(); it != order.rend(); ++it) {
-        Node& n = **it;
+    // With a hook: the leaves whose last consumer (in the reverse order below) is order[i], in
+    // ready_at[i]. The order lists inputs before their consumers, so that is the first consumer.
+    GradReadyHook<T, D>* hook = grad_ready_hook<T, D>();
+    std::vector<std::vector<Node*>> ready_at;
+    if (hook) {
+        ready_at.resize(order.size());
+        std::unordered_set<Node*> placed;
+        for (std::size_t i = 0; i < order.size(); ++i)
+            for (const auto& input : order[i]->inputs)
+                if (!input->backward && input->requires_grad && placed.insert(input.get()).second)
+                    ready_at[i].push_back(input.get());
+    }
+    for (std::size_t k = order.size(); k-- > 0;) {
+        Node& n = *order[k];
         if (n.backward && n.grad.defined()) {
             n.backward(n);
             if (anomaly_mode_enabled()) detail::check_backward<T, D>(n);
         }
+        if (hook)
+            for (Node* leaf : ready_at[k]) hook->gradient_ready(*leaf);
     }
     // Free the graph below the root, keeping leaves (parameters) and their gradients:
     // interior values, gradients and closures would otherwise live as long as the loss Var.
