@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include <aigc/aigc.hpp>
 #include <aigc/dist/communicator.hpp>
+#include <aigc/dist/data_parallel.hpp>
 #include <aigc/dist/same_layout.hpp>
 
 using namespace aigc;
@@ -60,6 +62,74 @@ void all_reduce_cases(const dist::Communicator& world) {
         }
         check(wrong_sum == 0, "all_reduce sum of " + std::to_string(n) + " values: " + std::to_string(wrong_sum) + " wrong");
         check(wrong_mean == 0, "all_reduce mean of " + std::to_string(n) + " values: " + std::to_string(wrong_mean) + " wrong");
+    }
+}
+
+// A small MLP whose initial weights depend on `seed`, and a fixed global batch of 12 rows.
+struct Mlp {
+    Generator gen;
+    nn::Sequential<float> net;
+    explicit Mlp(std::uint64_t seed) : gen(seed) {
+        net.push_back(std::make_shared<nn::Linear<float>>(5, 7, gen));
+        net.push_back(std::make_shared<nn::Tanh<float>>());
+        net.push_back(std::make_shared<nn::Linear<float>>(7, 6, gen));
+        net.push_back(std::make_shared<nn::Tanh<float>>());
+        net.push_back(std::make_shared<nn::Linear<float>>(6, 3, gen));
+    }
+};
+
+Tensor<float, Cpu> rows(index_t first, index_t count, index_t width, float phase) {
+    std::vector<float> v(static_cast<std::size_t>(count * width));
+    for (index_t i = 0; i < count * width; ++i) v[static_cast<std::size_t>(i)] = std::sin(0.37f * float(first * width + i) + phase);
+    return Tensor<float, Cpu>::from_vector(Shape{count, width}, v);
+}
+
+float max_relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
+    float scale = 0, diff = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        scale = std::max(scale, std::abs(b[i]));
+        diff = std::max(diff, std::abs(a[i] - b[i]));
+    }
+    return scale > 0 ? diff / scale : diff;
+}
+
+// Each rank's mean loss over its share of the batch, averaged over ranks by DataParallel, must
+// give the gradient of the mean loss over the whole batch, which every rank also computes alone.
+void data_parallel_cases(const dist::Communicator& world) {
+    constexpr index_t batch = 12;
+    if (batch % world.size() != 0) return;
+    const index_t share = batch / world.size(), first = world.rank() * share;
+    for (std::size_t bucket_bytes : {std::size_t(64), std::size_t(25) << 20}) {
+        const std::string label = "DataParallel (buckets of " + std::to_string(bucket_bytes) + " bytes)";
+        Mlp reference(7), model(7 + world.rank());  // other weights on other ranks: the broadcast fixes them
+        dist::DataParallel<float> ddp(world, model.net.named_parameters(), {.bucket_bytes = bucket_bytes});
+        auto ref_params = reference.net.named_parameters(), params = model.net.named_parameters();
+        bool same_start = true;
+        for (std::size_t i = 0; i < params.size(); ++i)
+            same_start &= params[i].second.value().to_vector() == ref_params[i].second.value().to_vector();
+        check(same_start, label + ": rank 0's parameters reach every rank");
+        if (bucket_bytes == 64) {
+            check(ddp.buckets() > 2, label + ": several buckets");
+        } else {
+            check(ddp.buckets() == 1, label + ": one bucket");
+        }
+
+        Var<float, Cpu> whole = mse(reference.net.forward(Var<float, Cpu>(rows(0, batch, 5, 0.1f))), rows(0, batch, 3, 0.7f));
+        whole.backward();
+        Var<float, Cpu> mine = mse(model.net.forward(Var<float, Cpu>(rows(first, share, 5, 0.1f))), rows(first, share, 3, 0.7f));
+        ddp.backward(mine);
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            float d = max_relative_difference(params[i].second.grad().to_vector(), ref_params[i].second.grad().to_vector());
+            check(d < 1e-5f, label + ": " + params[i].first + " gradient differs from the whole batch's by " + std::to_string(d));
+        }
+        if (bucket_bytes == 64)
+            check(ddp.launched_during_backward() > 0, label + ": no bucket went out before backward ended");
+        // A second backward reuses the buckets (and a parameter backward never reached gets zeros).
+        for (auto& [name, p] : params) p.grad() = Tensor<float, Cpu>();
+        Var<float, Cpu> again = mse(model.net.forward(Var<float, Cpu>(rows(first, share, 5, 0.1f))), rows(first, share, 3, 0.7f));
+        ddp.backward(again);
+        float d = max_relative_difference(params[0].second.grad().to_vector(), ref_params[0].second.grad().to_vector());
+        check(d < 1e-5f, label + ": second backward differs by " + std::to_string(d));
     }
 }
 
@@ -116,6 +186,8 @@ int main(int argc, char** argv) {
     check(error == "dist::Communicator::broadcast: root " + std::to_string(world.size()) + " is not a rank of " +
                        std::to_string(world.size()),
           "a bad root is refused before MPI, got: " + error);
+
+    data_parallel_cases(world);
 
     world.barrier();
     if (failures == 0) std::cout << "rank " << world.rank() << " of " << world.size() << ": all checks passed\n";

@@ -1,0 +1,162 @@
+#pragma once
+// Data-parallel training of one model over the ranks of a communicator, as PyTorch's
+// DistributedDataParallel: every rank holds the same parameters (checked, then broadcast from
+// rank 0), computes the loss of its own part of the batch, and ends backward() with the mean
+// gradient over all ranks -- the gradient of the whole batch when the parts are equal.
+//
+//   dist::DataParallel<float> ddp(world, model.named_parameters());
+//   ddp.backward(loss);   // instead of loss.backward()
+//   optimizer.step();
+//
+// Gradients are averaged in buckets of about `bucket_bytes`, filled in reverse parameter order
+// (the order backward reaches them). A bucket goes out (MPI_Iallreduce) as soon as backward has
+// finished every gradient in it, so communication overlaps the rest of backward; buckets go out
+// in index order on every rank, as MPI requires of collectives. A parameter that this backward
+// did not reach contributes zeros.
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "../autograd/var.hpp"
+#include "communicator.hpp"
+#include "same_layout.hpp"
+
+namespace aigc::dist {
+
+struct DataParallelOptions {
+    std::size_t bucket_bytes = std::size_t(25) << 20;  // PyTorch's default, 25 MiB
+};
+
+template <class T>
+class DataParallel final : private GradReadyHook<T, Cpu> {
+public:
+    using Parameters = std::vector<std::pair<std::string, Var<T, Cpu>>>;
+
+    DataParallel(const Communicator& comm, Parameters parameters, DataParallelOptions options = {})
+        : comm_(comm), parameters_(std::move(parameters)) {
+        AIGC_CHECK(options.bucket_bytes > 0, "DataParallel: bucket_bytes must be positive");
+        nn::NamedTensors<T, Cpu> layout;
+        for (const auto& [name, p] : parameters_) layout.emplace_back(name, p.value());
+        check_same_layout(comm_, layout, "DataParallel");
+        for (auto& [name, p] : parameters_) comm_.broadcast(p.value(), 0);
+        // Reverse order: backward finishes the last layers' gradients first.
+        Bucket current;
+        for (std::size_t i = parameters_.size(); i-- > 0;) {
+            const index_t n = parameters_[i].second.numel();
+            if (!current.members.empty() &&
+                static_cast<std::size_t>(current.size + n) * sizeof(T) > options.bucket_bytes) {
+                buckets_.push_back(std::move(current));
+                current = Bucket{};
+            }
+            bucket_of_[&parameters_[i].second.node()] = buckets_.size();
+            current.members.push_back(i);
+            current.size += n;
+        }
+        if (!current.members.empty()) buckets_.push_back(std::move(current));
+        for (auto& b : buckets_) {
+            // MPI counts are int: a single parameter this large would need a bucket of its own in pieces.
+            AIGC_CHECK(b.size <= index_t(std::numeric_limits<int>::max()), "DataParallel: a bucket of ", b.size,
+                       " elements exceeds MPI's count limit");
+            b.buffer.resize(static_cast<std::size_t>(b.size));
+        }
+    }
+    DataParallel(const DataParallel&) = delete;
+    DataParallel& operator=(const DataParallel&) = delete;
+
+    // loss.backward(), with every parameter's gradient then the mean over the ranks.
+    void backward(Var<T, Cpu>& loss) {
+        for (auto& b : buckets_) b.waiting = b.members.size();
+        next_bucket_ = 0;
+        launched_during_backward_ = 0;
+        auto& hook = grad_ready_hook<T, Cpu>();
+        AIGC_CHECK(hook == nullptr, "DataParallel::backward: another data-parallel backward is running on this thread");
+        hook = this;
+        in_backward_ = true;
+        try {
+            loss.backward();
+        } catch (...) {  // this rank stops; the others will fail or time out in their collectives
+            hook = nullptr;
+            in_backward_ = false;
+            throw;
+        }
+        hook = nullptr;
+        in_backward_ = false;
+        // Parameters backward did not reach: their buckets go now, in order, with zeros there.
+        for (auto& b : buckets_) b.waiting = 0;
+        launch_ready_buckets();
+        std::vector<MPI_Request> requests;
+        for (auto& b : buckets_) requests.push_back(b.request);
+        aigc::dist::detail::check_mpi(
+            MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+        const T scale = T(1) / static_cast<T>(comm_.size());
+        for (auto& b : buckets_) {
+            index_t offset = 0;
+            for (std::size_t i : b.members) {
+                Var<T, Cpu>& p = parameters_[i].second;
+                if (!p.has_grad()) p.grad() = Tensor<T, Cpu>(p.value().shape());
+                T* g = p.grad().data();
+                for (index_t j = 0; j < p.numel(); ++j) g[j] = b.buffer[static_cast<std::size_t>(offset + j)] * scale;
+                offset += p.numel();
+            }
+        }
+    }
+
+    std::size_t buckets() const { return buckets_.size(); }
+    // Buckets of the last backward() that went out before backward itself had finished.
+    std::size_t launched_during_backward() const { return launched_during_backward_; }
+
+private:
+    struct Bucket {
+        std::vector<std::size_t> members;  // parameter indices, in bucket order
+        index_t size = 0;                  // elements
+        std::vector<T> buffer;
+        std::size_t waiting = 0;           // gradients not yet final in this backward
+        MPI_Request request = MPI_REQUEST_NULL;
+    };
+
+    void gradient_ready(Node<T, Cpu>& leaf) override {
+        auto found = bucket_of_.find(&leaf);
+        if (found == bucket_of_.end()) return;  // a leaf of another model
+        Bucket& b = buckets_[found->second];
+        if (b.waiting > 0 && --b.waiting == 0) launch_ready_buckets();
+        // Lets MPI move the buckets already out along while backward goes on.
+        int done = 0;
+        for (std::size_t i = 0; i < next_bucket_; ++i)
+            if (buckets_[i].request != MPI_REQUEST_NULL)
+                aigc::dist::detail::check_mpi(MPI_Test(&buckets_[i].request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    }
+
+    // Sends every bucket, in index order, whose gradients are all final.
+    void launch_ready_buckets() {
+        while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].waiting == 0) {
+            Bucket& b = buckets_[next_bucket_++];
+            index_t offset = 0;
+            for (std::size_t i : b.members) {
+                const Var<T, Cpu>& p = parameters_[i].second;
+                T* dst = b.buffer.data() + offset;
+                if (p.has_grad()) std::copy(p.grad().data(), p.grad().data() + p.numel(), dst);
+                else std::fill(dst, dst + p.numel(), T(0));
+                offset += p.numel();
+            }
+            aigc::dist::detail::check_mpi(MPI_Iallreduce(MPI_IN_PLACE, b.buffer.data(), static_cast<int>(b.size),
+                                                         aigc::dist::detail::datatype<T>(), MPI_SUM, comm_.handle(),
+                                                         &b.request),
+                                          "MPI_Iallreduce");
+            if (in_backward_) ++launched_during_backward_;
+        }
+    }
+
+    const Communicator& comm_;
+    Parameters parameters_;
+    std::vector<Bucket> buckets_;
+    std::unordered_map<const Node<T, Cpu>*, std::size_t> bucket_of_;  // parameter node -> bucket
+    std::size_t next_bucket_ = 0;
+    std::size_t launched_during_backward_ = 0;
+    bool in_backward_ = false;
+};
+
+}  // namespace aigc::dist
