@@ -2,10 +2,13 @@
 // launcher). Not Catch2: every rank must reach every collective in the same order, so the checks
 // run in a fixed sequence on all ranks and each rank reports its own failures; the exit status is
 // non-zero on any rank that saw one, which mpirun passes on.
+#include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdint>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <aigc/aigc.hpp>
@@ -135,11 +138,28 @@ void data_parallel_cases(const dist::Communicator& world) {
 
 }  // namespace
 
+// --hang / --die: the last rank stops taking part (sleeps, or kills itself) while rank 0 waits in
+// an all-reduce with a 2 s limit. Rank 0 must stop with the timeout's error (CTest matches its
+// text), not wait forever; the Session then aborts the job.
+int fault_case(dist::Communicator& world, const std::string& mode) {
+    world.set_timeout(2.0);
+    if (world.rank() == world.size() - 1 && world.size() > 1) {
+        if (mode == "--die") std::raise(SIGKILL);
+        std::this_thread::sleep_for(std::chrono::seconds(30));
+        return 0;
+    }
+    auto t = ranked<float>(1000, world.rank());
+    std::string error = error_of([&] { world.all_reduce(t); });
+    std::cerr << "rank " << world.rank() << ": " << (error.empty() ? "no error" : error) << "\n";
+    return 1;
+}
+
 int main(int argc, char** argv) {
     const bool launched = dist::launched_by_mpi();  // before MPI_Init: a singleton sets the variables too
     dist::Session session(argc, argv);
     dist::Communicator& world = session.world();
     rank_for_messages = world.rank();
+    if (argc > 1) return fault_case(world, argv[1]);
     check(world.size() >= 1 && world.rank() >= 0 && world.rank() < world.size(), "rank and size");
     check(world.local_size() == world.size() && world.local_rank() == world.rank(),
           "one machine: local rank and size equal the world's");

@@ -10,12 +10,20 @@
 //
 // Every MPI call's error becomes an aigc::Error naming the call and MPI's own message (the
 // communicator is set to MPI_ERRORS_RETURN; the default would abort the whole job silently).
+//
+// No collective waits forever. A rank that died or hangs leaves the others blocked in their next
+// collective, so each one is started non-blocking and waited for at most `timeout` (default 60 s,
+// Communicator::set_timeout or AIGC_DIST_TIMEOUT in seconds); past it the call throws an
+// aigc::Error naming the collective and the wait, and the Session ends the job with MPI_Abort
+// (a collective cannot be cancelled, so finalising normally would hang).
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <type_traits>
 
 #include "../core/error.hpp"
@@ -71,6 +79,13 @@ public:
         detail::check_mpi(MPI_Comm_rank(local, &local_rank_), "MPI_Comm_rank");
         detail::check_mpi(MPI_Comm_size(local, &local_size_), "MPI_Comm_size");
         detail::check_mpi(MPI_Comm_free(&local), "MPI_Comm_free");
+        if (const char* env = std::getenv("AIGC_DIST_TIMEOUT")) {
+            char* end = nullptr;
+            double seconds = std::strtod(env, &end);
+            AIGC_CHECK(end != env && *end == '\0' && seconds > 0, "AIGC_DIST_TIMEOUT: expected seconds > 0, got '",
+                       env, "'");
+            set_timeout(seconds);
+        }
     }
     Communicator(const Communicator&) = delete;
     Communicator& operator=(const Communicator&) = delete;
@@ -86,6 +101,36 @@ public:
     int local_size() const { return local_size_; }
     MPI_Comm handle() const { return comm_; }
 
+    // How long a collective may wait for the other ranks before it gives up (see the top).
+    void set_timeout(double seconds) {
+        AIGC_CHECK(seconds > 0, "dist::Communicator::set_timeout: seconds must be positive, given ", seconds);
+        timeout_ = seconds;
+    }
+    double timeout() const { return timeout_; }
+    // Whether a collective timed out: the job can only be aborted (Session does).
+    bool broken() const { return broken_; }
+
+    // Waits for started requests, at most timeout(): MPI_Test in a loop, spinning briefly (small
+    // collectives finish in microseconds), then sleeping a millisecond at a time.
+    void wait(MPI_Request* requests, int count, const char* call) const {
+        using Clock = std::chrono::steady_clock;
+        const auto start = Clock::now();
+        for (long polls = 0;; ++polls) {
+            int done = 0;
+            detail::check_mpi(MPI_Testall(count, requests, &done, MPI_STATUSES_IGNORE), call);
+            if (done) return;
+            const double waited = std::chrono::duration<double>(Clock::now() - start).count();
+            if (waited > timeout_) {
+                broken_ = true;
+                aigc::fail(aigc::detail::concat(call, " on rank ", rank_, " of ", size_, " did not complete within ",
+                                                timeout_, " s: another rank died, hangs or stopped calling it; the "
+                                                "job is stopped (AIGC_DIST_TIMEOUT sets the limit)"));
+            }
+            if (polls > 2000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+    void wait(MPI_Request& request, const char* call) const { wait(&request, 1, call); }
+
     // In place: every rank ends with the elementwise sum (or mean) over all ranks.
     template <class T>
     void all_reduce(Tensor<T, Cpu>& tensor, Reduce op = Reduce::sum) const {
@@ -97,8 +142,11 @@ public:
         constexpr index_t piece = index_t(1) << 30;
         for (index_t first = 0; first < count; first += piece) {
             int n = static_cast<int>(std::min(piece, count - first));
-            detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, data + first, n, detail::datatype<T>(), MPI_SUM, comm_),
-                              "MPI_Allreduce");
+            MPI_Request request;
+            detail::check_mpi(MPI_Iallreduce(MPI_IN_PLACE, data + first, n, detail::datatype<T>(), MPI_SUM, comm_,
+                                             &request),
+                              "MPI_Iallreduce");
+            wait(request, "MPI_Iallreduce");
         }
         if (op == Reduce::mean && size_ > 1) {
             const T scale = T(1) / static_cast<T>(size_);
@@ -113,29 +161,50 @@ public:
         constexpr index_t piece = index_t(1) << 30;
         for (index_t first = 0; first < tensor.numel(); first += piece) {
             int n = static_cast<int>(std::min(piece, tensor.numel() - first));
-            detail::check_mpi(MPI_Bcast(tensor.data() + first, n, detail::datatype<T>(), root, comm_), "MPI_Bcast");
+            bcast(tensor.data() + first, n, detail::datatype<T>(), root);
         }
     }
 
-    void barrier() const { detail::check_mpi(MPI_Barrier(comm_), "MPI_Barrier"); }
+    void barrier() const {
+        MPI_Request request;
+        detail::check_mpi(MPI_Ibarrier(comm_, &request), "MPI_Ibarrier");
+        wait(request, "MPI_Ibarrier");
+    }
+
+    // The smallest of every rank's value.
+    std::int64_t all_min(std::int64_t value) const {
+        MPI_Request request;
+        detail::check_mpi(MPI_Iallreduce(MPI_IN_PLACE, &value, 1, MPI_INT64_T, MPI_MIN, comm_, &request),
+                          "MPI_Iallreduce");
+        wait(request, "MPI_Iallreduce");
+        return value;
+    }
 
     // Root's text on every rank.
     std::string broadcast_text(const std::string& text, int root = 0) const {
         check_root(root, "broadcast_text");
         std::int64_t length = static_cast<std::int64_t>(text.size());
-        detail::check_mpi(MPI_Bcast(&length, 1, MPI_INT64_T, root, comm_), "MPI_Bcast");
+        bcast(&length, 1, MPI_INT64_T, root);
         std::string out = rank_ == root ? text : std::string(static_cast<std::size_t>(length), '\0');
-        detail::check_mpi(MPI_Bcast(out.data(), static_cast<int>(length), MPI_CHAR, root, comm_), "MPI_Bcast");
+        bcast(out.data(), static_cast<int>(length), MPI_CHAR, root);
         return out;
     }
 
 private:
+    void bcast(void* data, int count, MPI_Datatype type, int root) const {
+        MPI_Request request;
+        detail::check_mpi(MPI_Ibcast(data, count, type, root, comm_, &request), "MPI_Ibcast");
+        wait(request, "MPI_Ibcast");
+    }
+
     void check_root(int root, const char* what) const {
         AIGC_CHECK(root >= 0 && root < size_, "dist::Communicator::", what, ": root ", root, " is not a rank of ", size_);
     }
 
     MPI_Comm comm_ = MPI_COMM_NULL;
     int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
+    double timeout_ = 60.0;
+    mutable bool broken_ = false;
 };
 
 // MPI's lifetime in a program: initialised here (serialised threads: a background thread may
@@ -158,6 +227,8 @@ public:
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
     ~Session() {
+        // After a timed-out collective, finalising would wait for it forever: end every rank.
+        if (world_->broken()) MPI_Abort(MPI_COMM_WORLD, 1);
         delete world_;
         if (owns_) MPI_Finalize();
     }

@@ -90,8 +90,8 @@ public:
         launch_ready_buckets();
         std::vector<MPI_Request> requests;
         for (auto& b : buckets_) requests.push_back(b.request);
-        aigc::dist::detail::check_mpi(
-            MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+        comm_.wait(requests.data(), static_cast<int>(requests.size()), "MPI_Iallreduce (DataParallel gradients)");
+        for (auto& b : buckets_) b.request = MPI_REQUEST_NULL;  // completed and freed by the wait
         const T scale = T(1) / static_cast<T>(comm_.size());
         for (auto& b : buckets_) {
             index_t offset = 0;

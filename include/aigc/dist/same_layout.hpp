@@ -42,9 +42,7 @@ void check_same_layout(const Communicator& comm, const nn::NamedTensors<T, D>& t
     const std::string root = comm.broadcast_text(mine, 0);
     const std::string difference = detail::first_difference(root, mine, comm.rank());
     // The lowest differing rank explains; everyone learns it, so all ranks stop together.
-    std::int64_t first_bad = difference.empty() ? comm.size() : comm.rank();
-    aigc::dist::detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, &first_bad, 1, MPI_INT64_T, MPI_MIN, comm.handle()),
-                                  "MPI_Allreduce");
+    const std::int64_t first_bad = comm.all_min(difference.empty() ? comm.size() : comm.rank());
     if (first_bad == comm.size()) return;
     const std::string explanation = comm.broadcast_text(difference, static_cast<int>(first_bad));
     aigc::fail(aigc::detail::concat(what, ": the ranks hold different parameters (", comm.size(), " ranks); ",
