@@ -8,6 +8,7 @@
 #   scripts/bench.sh --builds             # whole trainers on the CPU: CUDA-enabled build vs CPU-only build
 #   scripts/bench.sh --processes          # whole trainers: aigc vs PyTorch (bench/pytorch_train.py)
 #   scripts/bench.sh --profile            # perf sample profile of the GAN step, % per kernel family
+#   scripts/bench.sh --dist               # all-reduce times and a data-parallel step, 1 and 2 ranks (MPI)
 #   scripts/bench.sh -DAIGC_NATIVE=OFF    # other arguments go to the CMake configure step
 # --contention and --builds exit 1 when their target is missed (bench/contention.py,
 # bench/processes.py say which). --builds and --processes read MNIST (scripts/fetch-data.sh is run)
@@ -31,6 +32,7 @@ case "${1:-}" in
     --builds) mode=builds; shift ;;
     --processes) mode=processes; shift ;;
     --profile) mode=profile; shift ;;
+    --dist) mode=dist; shift ;;
 esac
 
 "$repo_root/scripts/install-deps.sh"
@@ -58,6 +60,19 @@ if [ "$mode" = builds ] || [ "$mode" = processes ]; then
 fi
 cmake -S "$repo_root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DAIGC_BUILD_BENCHMARKS=ON \
     -DAIGC_BUILD_TESTS=OFF -DAIGC_BUILD_EXAMPLES=OFF -DAIGC_INSTALL=OFF "$@"
+if [ "$mode" = dist ]; then
+    "$repo_root/scripts/install-deps.sh" libopenmpi-dev openmpi-bin
+    cmake -S "$repo_root" -B "$build_dir" >/dev/null  # finds MPI if it was just installed
+    cmake --build "$build_dir" --target bench_allreduce -j "$job_count"
+    cores=$(nproc)
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # harmless when not root
+    echo "== 1 rank, $cores threads"
+    AIGC_NUM_THREADS=$cores "$build_dir/bench/bench_allreduce"
+    # Each rank gets its share of the cores: ranks x threads never exceeds them.
+    echo "== 2 ranks, $(( cores > 1 ? cores / 2 : 1 )) thread(s) each"
+    mpirun -np 2 --oversubscribe -x AIGC_NUM_THREADS=$(( cores > 1 ? cores / 2 : 1 )) "$build_dir/bench/bench_allreduce"
+    exit 0
+fi
 cmake --build "$build_dir" --target bench_steps bench_kernels -j "$job_count"
 
 if [ "$mode" = profile ]; then
