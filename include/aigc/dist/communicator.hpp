@@ -110,8 +110,10 @@ public:
     // Whether a collective timed out: the job can only be aborted (Session does).
     bool broken() const { return broken_; }
 
-    // Waits for started requests, at most timeout(): MPI_Test in a loop, spinning briefly (small
-    // collectives finish in microseconds), then sleeping a millisecond at a time.
+    // Waits for started requests, at most timeout(): MPI_Testall in a loop. Open MPI moves a
+    // non-blocking collective on only inside MPI calls, so the loop never sleeps (a 1 ms sleep
+    // between tests made a 1 MiB all-reduce take 2.8 ms instead of ~0.2); past the first polls it
+    // yields the core, for ranks that share one.
     void wait(MPI_Request* requests, int count, const char* call) const {
         using Clock = std::chrono::steady_clock;
         const auto start = Clock::now();
@@ -126,7 +128,7 @@ public:
                                                 timeout_, " s: another rank died, hangs or stopped calling it; the "
                                                 "job is stopped (AIGC_DIST_TIMEOUT sets the limit)"));
             }
-            if (polls > 2000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            if (polls > 1000) std::this_thread::yield();
         }
     }
     void wait(MPI_Request& request, const char* call) const { wait(&request, 1, call); }
