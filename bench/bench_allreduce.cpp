@@ -31,6 +31,10 @@ double median_seconds(const dist::Communicator& world, int repeats, F&& f) {
 }
 
 void all_reduce_sizes(const dist::Communicator& world) {
+    if (world.size() == 1) {  // nothing to exchange: MPI returns at once
+        std::printf("(one rank: an all-reduce has nothing to exchange; run under mpirun -np 2 or more)\n");
+        return;
+    }
     if (world.rank() == 0) std::printf("| message | all-reduce time | algorithm bandwidth | bus bandwidth |\n|---|---|---|---|\n");
     for (index_t bytes = 4 << 10; bytes <= (index_t(64) << 20); bytes *= 4) {
         auto t = Tensor<float, Cpu>::ones(Shape{bytes / 4});
