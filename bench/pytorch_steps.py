@@ -61,6 +61,26 @@ def make_gan_modules(torch):
     return G, D, opt_g, opt_d
 
 
+def gan_train_step(torch, G, D, opt_g, opt_d, bce, real, ones, zeros):
+    """One D step (real and detached fakes) and one G step through frozen D, as our Gan::train_step.
+    Returns (loss_d, loss_g, real_logits, fake_logits); ones and zeros are [batch, 1] targets."""
+    fake = G(torch.randn(len(real), 100))
+    real_logits, fake_logits = D(real), D(fake.detach())
+    loss_d = bce(real_logits, ones) + bce(fake_logits, zeros)
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+    for p in D.parameters():
+        p.requires_grad_(False)
+    loss_g = bce(D(fake), ones)
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    for p in D.parameters():
+        p.requires_grad_(True)
+    return loss_d, loss_g, real_logits, fake_logits
+
+
 def make_gan_step(batch, torch):
     G, D, opt_g, opt_d = make_gan_modules(torch)
     bce = torch.nn.BCEWithLogitsLoss()
@@ -68,20 +88,7 @@ def make_gan_step(batch, torch):
     ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
 
     def step():
-        fake = G(torch.randn(batch, 100))
-        real_logits, fake_logits = D(real), D(fake.detach())
-        loss_d = bce(real_logits, ones) + bce(fake_logits, zeros)
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        for p in D.parameters():
-            p.requires_grad_(False)
-        loss_g = bce(D(fake), ones)
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        for p in D.parameters():
-            p.requires_grad_(True)
+        loss_d, loss_g, real_logits, fake_logits = gan_train_step(torch, G, D, opt_g, opt_d, bce, real, ones, zeros)
         with torch.no_grad():
             scores = (torch.sigmoid(real_logits).mean().item(), torch.sigmoid(fake_logits).mean().item())
         return loss_d.item(), loss_g.item(), scores

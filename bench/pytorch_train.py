@@ -41,7 +41,7 @@ def read_idx_images(path, torch, numpy):
 
 
 def gan(args, torch, train, test):
-    from pytorch_steps import make_gan_modules
+    from pytorch_steps import gan_train_step, make_gan_modules
     G, D, opt_g, opt_d = make_gan_modules(torch)
     bce = torch.nn.BCEWithLogitsLoss()
     images = train * 2 - 1  # [-1, 1], G's Tanh range
@@ -51,19 +51,7 @@ def gan(args, torch, train, test):
         for start in range(0, len(images) - args.batch + 1, args.batch):
             real = images[order[start:start + args.batch]]
             ones, zeros = torch.ones(len(real), 1), torch.zeros(len(real), 1)
-            fake = G(torch.randn(len(real), 100))
-            loss_d = bce(D(real), ones) + bce(D(fake.detach()), zeros)
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            for p in D.parameters():
-                p.requires_grad_(False)
-            loss_g = bce(D(fake), ones)
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
-            for p in D.parameters():
-                p.requires_grad_(True)
+            loss_d, loss_g, _, _ = gan_train_step(torch, G, D, opt_g, opt_d, bce, real, ones, zeros)
             loss_d.item(), loss_g.item()
             step += 1
             if step == args.max_steps:
