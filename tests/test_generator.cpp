@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include <aigc/cpu.hpp>
+#include <aigc/aigc.hpp>
 
 using namespace aigc;
 
@@ -158,4 +158,80 @@ TEST_CASE("host-side draws: next_uniform and next_below", "[generator]") {
     Generator a(8), b(8);
     CHECK(a.next_below(1000000) == b.next_below(1000000));
     CHECK(a.next_uniform() == b.next_uniform());
+}
+
+namespace {
+// Rank r of `ranks`' rows of a batch of `total`: the loader's even split.
+SampleRows rows_of(int r, int ranks, index_t total) {
+    const index_t begin = total * r / ranks, end = total * (r + 1) / ranks;
+    return {begin, end - begin, total, 1};
+}
+}  // namespace
+
+TEST_CASE("per-sample draws under sample rows are the whole batch's rows, whatever the split",
+          "[generator][fill][sample_rows]") {
+    // Row widths that start ranks' rows in every lane of a Philox block, and a batch stacked twice.
+    for (index_t width : {1, 3, 5, 20, 100})
+        for (int ranks : {2, 3, 5})
+            for (index_t copies : {1, 2}) {
+                const index_t total = 13;
+                Generator whole_gen(21);
+                whole_gen.reserve(3);  // an offset that is not 0
+                Generator start = whole_gen;
+                const auto normal = Tensor<float>::normal({copies * total, width}, whole_gen).to_vector();
+                const auto uniform = Tensor<double>::uniform({copies * total, width}, whole_gen, -2.0, 3.0).to_vector();
+                for (int r = 0; r < ranks; ++r) {
+                    Generator gen = start;
+                    const SampleRows rows = rows_of(r, ranks, total).stacked(copies);
+                    std::vector<float> n;
+                    std::vector<double> u;
+                    {
+                        SampleRowsScope scope(gen, rows);
+                        n = Tensor<float>::normal({copies * rows.count, width}, gen).to_vector();
+                        u = Tensor<double>::uniform({copies * rows.count, width}, gen, -2.0, 3.0).to_vector();
+                    }
+                    CHECK_FALSE(gen.sample_rows().has_value());
+                    CHECK(gen.offset() == whole_gen.offset());  // every rank moves as far as the whole draw
+                    bool same_n = true, same_u = true;
+                    for (index_t c = 0; c < copies; ++c)
+                        for (index_t i = 0; i < rows.count * width; ++i) {
+                            const auto whole_at = static_cast<std::size_t>((c * total + rows.first) * width + i);
+                            const auto local_at = static_cast<std::size_t>(c * rows.count * width + i);
+                            same_n &= n[local_at] == normal[whole_at];
+                            same_u &= u[local_at] == uniform[whole_at];
+                        }
+                    INFO("width " << width << ", rank " << r << " of " << ranks << ", copies " << copies);
+                    CHECK(same_n);
+                    CHECK(same_u);
+                }
+            }
+}
+
+TEST_CASE("dropout masks under sample rows are the whole batch's rows", "[generator][sample_rows]") {
+    const index_t total = 10, width = 7;
+    auto ones = [](index_t n) { return Var<float, Cpu>(Tensor<float>::ones({n, width})); };
+    Generator whole_gen(5);
+    Generator start = whole_gen;
+    const auto whole = dropout(ones(total), 0.5, true, whole_gen).value().to_vector();
+    for (int r = 0; r < 3; ++r) {
+        Generator gen = start;
+        const SampleRows rows = rows_of(r, 3, total);
+        SampleRowsScope scope(gen, rows);
+        const auto mine = dropout(ones(rows.count), 0.5, true, gen).value().to_vector();
+        CHECK(std::equal(mine.begin(), mine.end(), whole.begin() + rows.first * width));
+    }
+}
+
+TEST_CASE("a draw that is not per-sample under sample rows is refused", "[generator][sample_rows][errors]") {
+    Generator gen(1);
+    SampleRowsScope scope(gen, SampleRows{4, 4, 8, 1});
+    CHECK_THROWS_WITH(Tensor<float>::normal({5, 3}, gen),
+                      "Tensor::normal: a draw of shape [5, 3] while the generator takes sample rows [4, 8) x 1 of 8: "
+                      "per-sample draws must have 4 rows");
+    CHECK_THROWS_WITH(gen.set_sample_rows(SampleRows{6, 4, 8, 1}),
+                      "Generator: sample rows [6, 10) x 1 do not fit a batch of 8");
+    // The whole batch on one process draws exactly what no rows would.
+    Generator plain(1), whole(1);
+    SampleRowsScope whole_scope(whole, SampleRows{0, 8, 8, 2});
+    CHECK(Tensor<float>::normal({16, 3}, whole).to_vector() == Tensor<float>::normal({16, 3}, plain).to_vector());
 }

@@ -9,9 +9,9 @@ template <class T, class D>
 Var<T, D> dropout(const Var<T, D>& x, double p, bool training, Generator& gen) {
     AIGC_CHECK(p >= 0.0 && p <= 1.0, "dropout: probability must be in [0, 1], given ", p);
     if (!training || p == 0.0) return x;
-    Tensor<T, D> mask(x.shape());
+    // A mask row per sample: under data parallelism each rank draws its rows of the whole batch's mask.
+    Tensor<T, D> mask = Tensor<T, D>::uniform(x.shape(), gen);
     index_t rows = mask.rows(), cols = mask.cols();
-    Kernels<D>::fill_uniform(mask.numel(), gen.reserve(mask.numel()), T(0), T(1), mask.data());
     T keep = static_cast<T>(1.0 - p);
     T scale = p < 1.0 ? static_cast<T>(1.0 / (1.0 - p)) : T(0);
     // uniform values are in (0, 1]: u <= keep survives (keep = 1 - p).

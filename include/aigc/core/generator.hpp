@@ -5,10 +5,12 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "device.hpp"
 #include "error.hpp"
+#include "shape.hpp"
 
 namespace aigc {
 
@@ -84,13 +86,32 @@ struct RandomStream {
     std::uint64_t offset = 0;
 };
 
+// Which rows of a whole batch one process's part of it is, for the draws that belong to samples
+// (noise, dropout masks). Under data parallelism N processes each take `count` rows of a batch of
+// `total`; a draw of [count, ...] made with these rows set (SampleRowsScope) holds rows
+// [first, first + count) of the [total, ...] draw one process at the whole batch would make, and
+// moves the generator as far as that draw would. So every rank draws the numbers one process
+// would, whatever the number of ranks. `copies` > 1 is a batch stacked that many times, as a
+// GAN's real and fake rows through D: local rows [c count, (c+1) count) are rows
+// [c total + first, c total + first + count) of the whole draw.
+struct SampleRows {
+    index_t first = 0;
+    index_t count = 0;
+    index_t total = 0;
+    index_t copies = 1;
+
+    // The whole batch: nothing to select.
+    bool whole() const { return first == 0 && count == total; }
+    SampleRows stacked(index_t times) const { return {first, count, total, copies * times}; }
+};
+
 // A seeded Philox stream. Copies are snapshots (value semantics: a copy continues the same numbers
 // on its own); share() hands out a second handle on the very same stream for code that must keep
 // drawing from the caller's generator after construction (nn::Dropout), so that code co-owns the
 // stream instead of pointing into a Generator its caller may destroy.
 class Generator {
 public:
-    explicit Generator(std::uint64_t seed = 0x5EEDull) : stream_(std::make_shared<Stream>(Stream{seed, 0})) {}
+    explicit Generator(std::uint64_t seed = 0x5EEDull) : stream_(std::make_shared<Stream>(Stream{seed, 0, {}})) {}
     Generator(const Generator& other) : stream_(std::make_shared<Stream>(*other.stream_)) {}
     // Overwrites the state in place, so the handles share() gave out follow (e.g. on resume).
     Generator& operator=(const Generator& other) {
@@ -112,7 +133,21 @@ public:
     std::uint64_t seed() const { return stream_->seed; }
     std::uint64_t offset() const { return stream_->offset; }
     // Restores a saved state (checkpoint resume).
-    void set_state(std::uint64_t seed, std::uint64_t offset) { *stream_ = {seed, offset}; }
+    void set_state(std::uint64_t seed, std::uint64_t offset) {
+        stream_->seed = seed;
+        stream_->offset = offset;
+    }
+
+    // The rows per-sample draws take (SampleRows); shared by every handle of the stream, so a
+    // Dropout layer's handle follows what its trainer sets. Not part of the state: a step sets it.
+    const std::optional<SampleRows>& sample_rows() const { return stream_->rows; }
+    void set_sample_rows(const std::optional<SampleRows>& rows) {
+        if (rows)
+            AIGC_CHECK(rows->first >= 0 && rows->count > 0 && rows->copies > 0 && rows->first + rows->count <= rows->total,
+                       "Generator: sample rows [", rows->first, ", ", rows->first + rows->count, ") x ", rows->copies,
+                       " do not fit a batch of ", rows->total);
+        stream_->rows = rows;
+    }
 
     // Host-side draws for code that needs a few numbers (shuffles, init of tiny buffers).
     double next_uniform() { return philox::uniform_at<double>(stream_->seed, reserve(1).offset, 0); }
@@ -127,10 +162,32 @@ private:
     struct Stream {
         std::uint64_t seed;
         std::uint64_t offset;
+        std::optional<SampleRows> rows;
     };
     explicit Generator(std::shared_ptr<Stream> stream) : stream_(std::move(stream)) {}
 
     std::shared_ptr<Stream> stream_;
+};
+
+// Sets a generator's sample rows for a scope (a training step) and puts the previous ones back.
+// An empty `rows` leaves the generator as it is: a model can stack its rows (GAN's D step)
+// whether or not a trainer set any.
+class SampleRowsScope {
+public:
+    SampleRowsScope(Generator& gen, const std::optional<SampleRows>& rows)
+        : gen_(gen.share()), saved_(gen.sample_rows()), active_(rows.has_value()) {
+        if (active_) gen_.set_sample_rows(rows);
+    }
+    SampleRowsScope(const SampleRowsScope&) = delete;
+    SampleRowsScope& operator=(const SampleRowsScope&) = delete;
+    ~SampleRowsScope() {
+        if (active_) gen_.set_sample_rows(saved_);
+    }
+
+private:
+    Generator gen_;
+    std::optional<SampleRows> saved_;
+    bool active_;
 };
 
 }  // namespace aigc

@@ -46,14 +46,16 @@ public:
     static Tensor from_vector(const Shape& shape, std::initializer_list<T> values) {
         return from_vector(shape, std::vector<T>(values));
     }
+    // Random fills. While the generator has sample rows set (SampleRows), the first dimension is
+    // samples and the values are those rows of the whole batch's draw.
     static Tensor uniform(const Shape& shape, Generator& gen, T low = T(0), T high = T(1)) {
         Tensor t(shape);
-        K::fill_uniform(t.numel(), gen.reserve(t.numel()), low, high, t.data());
+        t.fill_drawn(gen, "uniform", [&](index_t n, RandomStream s, T* y) { K::fill_uniform(n, s, low, high, y); });
         return t;
     }
     static Tensor normal(const Shape& shape, Generator& gen, T mean = T(0), T stddev = T(1)) {
         Tensor t(shape);
-        K::fill_normal(t.numel(), gen.reserve(t.numel()), mean, stddev, t.data());
+        t.fill_drawn(gen, "normal", [&](index_t n, RandomStream s, T* y) { K::fill_normal(n, s, mean, stddev, y); });
         return t;
     }
 
@@ -114,6 +116,44 @@ public:
     In<T> in() const { return In<T>::full(data_, cols()); }
 
 private:
+    // fill(n, stream, out) writes values [0, n) of `stream`. Value i of a fill sits in lane i % 4 of
+    // Philox block i / 4 (normals pair lanes 0-1 and 2-3), so rows that start inside a block are
+    // drawn from the block's start and the first (start % 4) values dropped: the values are then
+    // exactly the whole draw's.
+    template <class Fill>
+    void fill_drawn(Generator& gen, const char* what, Fill fill) {
+        const auto& rows = gen.sample_rows();
+        if (!rows) {
+            fill(numel(), gen.reserve(static_cast<std::uint64_t>(numel())), data_);
+            return;
+        }
+        AIGC_CHECK(rank() >= 1 && shape_[0] == rows->count * rows->copies, "Tensor::", what, ": a draw of shape ",
+                   shape_, " while the generator takes sample rows [", rows->first, ", ", rows->first + rows->count,
+                   ") x ", rows->copies, " of ", rows->total, ": per-sample draws must have ", rows->count * rows->copies,
+                   " rows");
+        const index_t per_row = numel() / shape_[0];
+        const index_t whole = rows->total * rows->copies * per_row;
+        const RandomStream stream = gen.reserve(static_cast<std::uint64_t>(whole));
+        if (rows->whole()) {
+            fill(numel(), stream, data_);
+            return;
+        }
+        const index_t n = rows->count * per_row;
+        for (index_t c = 0; c < rows->copies; ++c) {
+            const index_t start = (c * rows->total + rows->first) * per_row;
+            const index_t skip = start % 4;
+            const RandomStream from{stream.seed, stream.offset + static_cast<std::uint64_t>((start - skip) / 4)};
+            T* out = data_ + c * n;
+            if (skip == 0) {
+                fill(n, from, out);
+            } else {
+                Tensor padded(Shape{n + skip});
+                fill(n + skip, from, padded.data());
+                K::copy(n, padded.data() + skip, out);
+            }
+        }
+    }
+
     Shape shape_;
     std::shared_ptr<void> storage_;
     T* data_ = nullptr;

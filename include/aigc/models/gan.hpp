@@ -8,6 +8,7 @@
 // Parameter names equal PyTorch's nn.Sequential: generator.0.weight, ..., discriminator.9.bias.
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "../autograd/autograd.hpp"
@@ -73,7 +74,13 @@ public:
         Tn stacked(Shape{2 * batch, config_.image});
         Kernels<D>::copy(half, real_images.data(), stacked.data());
         Kernels<D>::copy(half, fake.value().data(), stacked.data() + half);
-        V logits = discriminator_->forward(V(stacked));  // [2 batch, 1]: real rows, then fake rows
+        V logits = [&] {  // [2 batch, 1]: real rows, then fake rows
+            // D's dropout masks are those of a batch of 2 batch rows: under data parallelism a rank
+            // takes its real rows and its fake rows of them (SampleRows::stacked).
+            const auto& rows = gen.sample_rows();
+            SampleRowsScope stacked_rows(gen, rows ? std::optional(rows->stacked(2)) : std::nullopt);
+            return discriminator_->forward(V(stacked));
+        }();
         V loss_d = bce_with_logits(logits, real_then_fake_) * T(2);
         opt_d_.zero_grad(true);  // set to none: backward writes the gradients, no zero fill
         loss_d.backward();
