@@ -483,6 +483,62 @@ TEST_CASE("a loader restored with another batch size continues from exactly the 
     CHECK(other.epoch() == 1);
 }
 
+TEST_CASE("ranks' shards of a whole batch are one process's batch, pixel for pixel, and resume on any rank count",
+          "[data][loader][shard]") {
+    // 90 images, 2 and 3 ranks of batch 8 (whole batches of 16 and 24): short last batches of
+    // 10 and 18 split evenly; 3 ranks of 29 leave a last batch of 3, one sample each.
+    const Mnist set = indexed_set(90);
+    for (auto [ranks, batch] : {std::pair{2, 8}, std::pair{3, 8}, std::pair{3, 29}, std::pair{1, 16}}) {
+        INFO(ranks << " ranks of batch " << batch);
+        const index_t whole = ranks * batch;
+        DataLoader<float> one(set, {.batch_size = whole, .binarize = true}, Generator(9));
+        std::vector<DataLoader<float>> shards;
+        for (int r = 0; r < ranks; ++r)
+            shards.emplace_back(set, LoaderOptions{.batch_size = batch, .binarize = true, .rank = r, .ranks = ranks},
+                                Generator(9));
+        for (auto& shard : shards) CHECK(shard.batches_per_epoch() == one.batches_per_epoch());
+        for (int epoch = 0; epoch < 2; ++epoch) {
+            one.start_epoch();
+            for (auto& shard : shards) shard.start_epoch();
+            while (auto expected = one.next()) {
+                std::vector<index_t> indices;
+                std::vector<float> pixels;
+                index_t next_first = 0;
+                for (auto& shard : shards) {
+                    auto part = shard.next();
+                    REQUIRE(part);
+                    CHECK(part->rows.first == next_first);
+                    CHECK(part->rows.total == expected->rows.count);
+                    CHECK(part->rows.count > 0);
+                    next_first += part->rows.count;
+                    indices.insert(indices.end(), part->indices.begin(), part->indices.end());
+                    const auto v = part->images.to_vector();
+                    pixels.insert(pixels.end(), v.begin(), v.end());
+                }
+                CHECK(indices == expected->indices);
+                CHECK(pixels == expected->images.to_vector());  // binarisation draws included
+            }
+            for (auto& shard : shards) CHECK_FALSE(shard.next());
+        }
+        // A state saved on these ranks counts whole batches: one process at the whole batch, or
+        // any other split of it, continues from it.
+        shards[0].start_epoch();
+        shards[0].next();
+        const LoaderState state = shards[0].state();
+        CHECK(state.batch_size == whole);
+        DataLoader<float> resumed(set, {.batch_size = whole, .binarize = true}, Generator(1));
+        resumed.restore(state);
+        one.restore(state);
+        CHECK(resumed.next()->images.to_vector() == one.next()->images.to_vector());
+    }
+    CHECK_THROWS_WITH(DataLoader<float>(set, {.batch_size = 8, .rank = 2, .ranks = 2}, Generator(1)),
+                      "DataLoader: rank 2 of 2 ranks");
+    // 4 images over 5 ranks: no rank may go without a sample, so no batch at all.
+    const Mnist tiny = indexed_set(4);
+    CHECK_THROWS_WITH(DataLoader<float>(tiny, {.batch_size = 1, .rank = 0, .ranks = 5}, Generator(1)),
+                      "DataLoader: batch size 5 (all ranks) and 4 images leaves no batch");
+}
+
 #ifdef AIGC_SOURCE_DIR
 // Reference numbers: tests/reference/data_mnist_stats.py (numpy on the same files).
 TEST_CASE("real MNIST and Fashion-MNIST test sets load with the known statistics, when fetched", "[data][mnist]") {
