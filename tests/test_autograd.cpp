@@ -239,12 +239,21 @@ TEST_CASE("the gradient-ready hook reports each leaf once, after its last contri
 
     struct Recorder final : GradReadyHook<double, Cpu> {
         std::vector<std::pair<const Node<double, Cpu>*, std::vector<double>>> seen;
+        int started = 0, finished = 0;
+        void backward_started() override {
+            CHECK(seen.empty());
+            ++started;
+        }
         void gradient_ready(Node<double, Cpu>& leaf) override { seen.emplace_back(&leaf, leaf.grad.to_vector()); }
-    } recorder;
-    grad_ready_hook<double, Cpu>() = &recorder;
+        void backward_finished() override { ++finished; }
+    } recorder, second;
+    grad_ready_hooks<double, Cpu>() = {&recorder, &second};
     loss.backward();
-    grad_ready_hook<double, Cpu>() = nullptr;
+    grad_ready_hooks<double, Cpu>().clear();
 
+    CHECK(recorder.started == 1);
+    CHECK(recorder.finished == 1);
+    CHECK(second.seen.size() == recorder.seen.size());  // every installed hook hears every leaf
     REQUIRE(recorder.seen.size() == 2);
     for (const auto& [node, grad_then] : recorder.seen) {
         CHECK((node == &w1.node() || node == &w2.node()));

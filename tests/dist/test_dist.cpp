@@ -2,6 +2,7 @@
 // launcher). Not Catch2: every rank must reach every collective in the same order, so the checks
 // run in a fixed sequence on all ranks and each rank reports its own failures; the exit status is
 // non-zero on any rank that saw one, which mpirun passes on.
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cmath>
@@ -136,6 +137,39 @@ void data_parallel_cases(const dist::Communicator& world) {
     }
 }
 
+// Unequal shares (a short last batch): each rank's gradient weighted by its share of the whole
+// batch (set_share) still sums to the whole batch's. Two models attached at once, as a GAN's D and
+// G: a backward through one of them synchronises that one and leaves the other's gradients alone.
+void weighted_and_attached_cases(const dist::Communicator& world) {
+    constexpr index_t batch = 12;
+    auto boundary = [&](int r) -> index_t { return r == 0 ? 0 : r == world.size() ? batch : r * batch / world.size() + 1; };
+    const index_t first = boundary(world.rank()), share = boundary(world.rank() + 1) - first;
+    Mlp reference(11), model(11), other(12);
+    dist::DataParallel<float> ddp(world, model.net.named_parameters());
+    dist::DataParallel<float> other_ddp(world, other.net.named_parameters());
+    ddp.set_share(share, batch);
+    Var<float, Cpu> whole = mse(reference.net.forward(Var<float, Cpu>(rows(0, batch, 5, 0.2f))), rows(0, batch, 3, 0.4f));
+    whole.backward();
+    auto other_params = other.net.named_parameters();
+    other_params[0].second.grad() = Tensor<float, Cpu>::full(other_params[0].second.value().shape(), 42.0f);
+    {
+        auto synced = ddp.attach();
+        auto other_synced = other_ddp.attach();
+        Var<float, Cpu> mine = mse(model.net.forward(Var<float, Cpu>(rows(first, share, 5, 0.2f))), rows(first, share, 3, 0.4f));
+        mine.backward();  // plain backward: the attached objects do the rest
+    }
+    auto params = model.net.named_parameters(), ref_params = reference.net.named_parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        float d = max_relative_difference(params[i].second.grad().to_vector(), ref_params[i].second.grad().to_vector());
+        check(d < 1e-5f, "weighted shares: " + params[i].first + " gradient differs from the whole batch's by " + std::to_string(d));
+    }
+    const auto untouched = other_params[0].second.grad().to_vector();
+    check(std::all_of(untouched.begin(), untouched.end(), [](float g) { return g == 42.0f; }),
+          "a backward that never reached a DataParallel's parameters leaves their gradients alone");
+    check(grad_ready_hooks<float, Cpu>().empty(), "attach() ends with its scope");
+    check(!error_of([&] { ddp.set_share(0, batch); }).empty(), "set_share refuses a share of no samples");
+}
+
 }  // namespace
 
 // --hang / --die: the last rank stops taking part (sleeps, or kills itself) while rank 0 waits in
@@ -208,6 +242,7 @@ int main(int argc, char** argv) {
           "a bad root is refused before MPI, got: " + error);
 
     data_parallel_cases(world);
+    weighted_and_attached_cases(world);
 
     world.barrier();
     if (failures == 0) std::cout << "rank " << world.rank() << " of " << world.size() << ": all checks passed\n";

@@ -88,22 +88,25 @@ struct Node {
     }
 };
 
-// Told, during backward(), about each leaf that requires a gradient as soon as no node still to
-// run can add to it: data-parallel training (dist/data_parallel.hpp) starts reducing a group of
-// gradients while the rest of backward goes on. One per thread, installed for one backward();
-// a leaf no node reached in this pass is reported too (its gradient is then unchanged).
+// Told, during backward(), about each leaf of the graph that requires a gradient as soon as no
+// node still to run can add to it: data-parallel training (dist/data_parallel.hpp) starts
+// reducing a group of gradients while the rest of backward goes on, and finishes the reduction
+// when backward ends. The hooks installed on a thread (grad_ready_hooks) see every backward() on
+// it; one that throws never reaches backward_finished, so backward_started begins afresh.
 template <class T, class D>
 struct GradReadyHook {
+    virtual void backward_started() {}
     virtual void gradient_ready(Node<T, D>& leaf) = 0;
+    virtual void backward_finished() {}
 
 protected:
     ~GradReadyHook() = default;
 };
 
 template <class T, class D>
-GradReadyHook<T, D>*& grad_ready_hook() {
-    thread_local GradReadyHook<T, D>* hook = nullptr;
-    return hook;
+std::vector<GradReadyHook<T, D>*>& grad_ready_hooks() {
+    thread_local std::vector<GradReadyHook<T, D>*> hooks;
+    return hooks;
 }
 
 template <class T, class D = Cpu>
@@ -178,11 +181,14 @@ void Var<T, D>::backward(const Tensor& seed) {
     std::vector<Node*> order = topological_order();
     Tensor& g = node_->grad_buffer();
     Kernels<D>::transform(g.rows(), g.cols(), fn::Identity{}, g.data(), seed.in(), true);
-    // With a hook: the leaves whose last consumer (in the reverse order below) is order[i], in
+    // With hooks: the leaves whose last consumer (in the reverse order below) is order[i], in
     // ready_at[i]. The order lists inputs before their consumers, so that is the first consumer.
-    GradReadyHook<T, D>* hook = grad_ready_hook<T, D>();
+    // A copy: a hook may not install or remove hooks while backward runs, but this stays valid.
+    const std::vector<GradReadyHook<T, D>*> hooks = grad_ready_hooks<T, D>();
+    const bool hook = !hooks.empty();
     std::vector<std::vector<Node*>> ready_at;
     if (hook) {
+        for (auto* h : hooks) h->backward_started();
         ready_at.resize(order.size());
         std::unordered_set<Node*> placed;
         for (std::size_t i = 0; i < order.size(); ++i)
@@ -197,7 +203,8 @@ void Var<T, D>::backward(const Tensor& seed) {
             if (anomaly_mode_enabled()) detail::check_backward<T, D>(n);
         }
         if (hook)
-            for (Node* leaf : ready_at[k]) hook->gradient_ready(*leaf);
+            for (Node* leaf : ready_at[k])
+                for (auto* h : hooks) h->gradient_ready(*leaf);
     }
     // Free the graph below the root, keeping leaves (parameters) and their gradients:
     // interior values, gradients and closures would otherwise live as long as the loss Var.
@@ -209,6 +216,7 @@ void Var<T, D>::backward(const Tensor& seed) {
             n->released = true;
         }
     }
+    for (auto* h : hooks) h->backward_finished();
 }
 
 template <class T, class D>

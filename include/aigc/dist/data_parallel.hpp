@@ -1,18 +1,26 @@
 #pragma once
 // Data-parallel training of one model over the ranks of a communicator, as PyTorch's
 // DistributedDataParallel: every rank holds the same parameters (checked, then broadcast from
-// rank 0), computes the loss of its own part of the batch, and ends backward() with the mean
-// gradient over all ranks -- the gradient of the whole batch when the parts are equal.
+// rank 0), computes the loss of its own part of the batch, and ends backward() with the
+// gradient of the whole batch: the ranks' gradients weighted by their shares of it (equal shares,
+// 1/size, unless set_share says otherwise) and summed.
 //
 //   dist::DataParallel<float> ddp(world, model.named_parameters());
 //   ddp.backward(loss);   // instead of loss.backward()
 //   optimizer.step();
 //
-// Gradients are averaged in buckets of about `bucket_bytes`, filled in reverse parameter order
+// or, around code that calls backward() itself (a model's train_step):
+//
+//   auto synced = ddp.attach();   // every backward on this thread ends with synchronised gradients
+//   model.train_step(batch, rng);
+//
+// Gradients are reduced in buckets of about `bucket_bytes`, filled in reverse parameter order
 // (the order backward reaches them). A bucket goes out (MPI_Iallreduce) as soon as backward has
 // finished every gradient in it, so communication overlaps the rest of backward; buckets go out
-// in index order on every rank, as MPI requires of collectives. A parameter that this backward
-// did not reach contributes zeros.
+// in index order on every rank, as MPI requires of collectives. A parameter that a backward did
+// not reach contributes zeros; a backward that reached none of this object's parameters (a GAN's
+// G step, for the D's DataParallel) leaves them alone and sends nothing. As with PyTorch's,
+// every rank must reach the same parameters in each backward.
 #include <algorithm>
 #include <cstddef>
 #include <limits>
@@ -37,7 +45,7 @@ public:
     using Parameters = std::vector<std::pair<std::string, Var<T, Cpu>>>;
 
     DataParallel(const Communicator& comm, Parameters parameters, DataParallelOptions options = {})
-        : comm_(comm), parameters_(std::move(parameters)) {
+        : comm_(comm), parameters_(std::move(parameters)), weight_(T(1) / static_cast<T>(comm.size())) {
         AIGC_CHECK(options.bucket_bytes > 0, "DataParallel: bucket_bytes must be positive");
         nn::NamedTensors<T, Cpu> layout;
         for (const auto& [name, p] : parameters_) layout.emplace_back(name, p.value());
@@ -66,43 +74,44 @@ public:
     }
     DataParallel(const DataParallel&) = delete;
     DataParallel& operator=(const DataParallel&) = delete;
+    ~DataParallel() { detach(); }
 
-    // loss.backward(), with every parameter's gradient then the mean over the ranks.
+    // This rank's part of the whole batch, `samples` of `total`: its gradient counts that much. A
+    // loss that is a mean over the rank's samples then sums to the mean over the whole batch, also
+    // when a short last batch splits unevenly. Same on every rank until changed: 1 / size.
+    void set_share(index_t samples, index_t total) {
+        AIGC_CHECK(samples > 0 && samples <= total, "DataParallel::set_share: ", samples, " samples of ", total);
+        weight_ = static_cast<T>(static_cast<double>(samples) / static_cast<double>(total));
+    }
+
+    // While the returned object lives, every backward() on this thread ends with this object's
+    // parameters' gradients synchronised (several DataParallel objects may be attached at once).
+    class Attached {
+    public:
+        explicit Attached(DataParallel& ddp) : ddp_(&ddp) {
+            auto& hooks = grad_ready_hooks<T, Cpu>();
+            GradReadyHook<T, Cpu>* hook = ddp_;
+            AIGC_CHECK(std::find(hooks.begin(), hooks.end(), hook) == hooks.end(),
+                       "DataParallel::attach: already attached on this thread");
+            hooks.push_back(hook);
+        }
+        Attached(Attached&& other) noexcept : ddp_(std::exchange(other.ddp_, nullptr)) {}
+        Attached(const Attached&) = delete;
+        Attached& operator=(const Attached&) = delete;
+        Attached& operator=(Attached&&) = delete;
+        ~Attached() {
+            if (ddp_) ddp_->detach();
+        }
+
+    private:
+        DataParallel* ddp_;
+    };
+    [[nodiscard]] Attached attach() { return Attached(*this); }
+
+    // loss.backward(), with every parameter's gradient then the whole batch's.
     void backward(Var<T, Cpu>& loss) {
-        for (auto& b : buckets_) b.waiting = b.members.size();
-        next_bucket_ = 0;
-        launched_during_backward_ = 0;
-        auto& hook = grad_ready_hook<T, Cpu>();
-        AIGC_CHECK(hook == nullptr, "DataParallel::backward: another data-parallel backward is running on this thread");
-        hook = this;
-        in_backward_ = true;
-        try {
-            loss.backward();
-        } catch (...) {  // this rank stops; the others will fail or time out in their collectives
-            hook = nullptr;
-            in_backward_ = false;
-            throw;
-        }
-        hook = nullptr;
-        in_backward_ = false;
-        // Parameters backward did not reach: their buckets go now, in order, with zeros there.
-        for (auto& b : buckets_) b.waiting = 0;
-        launch_ready_buckets();
-        std::vector<MPI_Request> requests;
-        for (auto& b : buckets_) requests.push_back(b.request);
-        comm_.wait(requests.data(), static_cast<int>(requests.size()), "MPI_Iallreduce (DataParallel gradients)");
-        for (auto& b : buckets_) b.request = MPI_REQUEST_NULL;  // completed and freed by the wait
-        const T scale = T(1) / static_cast<T>(comm_.size());
-        for (auto& b : buckets_) {
-            index_t offset = 0;
-            for (std::size_t i : b.members) {
-                Var<T, Cpu>& p = parameters_[i].second;
-                if (!p.has_grad()) p.grad() = Tensor<T, Cpu>(p.value().shape());
-                T* g = p.grad().data();
-                for (index_t j = 0; j < p.numel(); ++j) g[j] = b.buffer[static_cast<std::size_t>(offset + j)] * scale;
-                offset += p.numel();
-            }
-        }
+        Attached attached = attach();
+        loss.backward();  // on a throw this rank stops; the others fail or time out in their collectives
     }
 
     std::size_t buckets() const { return buckets_.size(); }
@@ -118,9 +127,49 @@ private:
         MPI_Request request = MPI_REQUEST_NULL;
     };
 
+    void detach() {
+        auto& hooks = grad_ready_hooks<T, Cpu>();
+        GradReadyHook<T, Cpu>* hook = this;
+        hooks.erase(std::remove(hooks.begin(), hooks.end(), hook), hooks.end());
+    }
+
+    void backward_started() override {
+        for (auto& b : buckets_) {
+            b.waiting = b.members.size();
+            // Left by a backward that threw after sending: those collectives can only time out.
+            b.request = MPI_REQUEST_NULL;
+        }
+        next_bucket_ = 0;
+        launched_during_backward_ = 0;
+        reached_ = false;
+        in_backward_ = true;
+    }
+
+    void backward_finished() override {
+        in_backward_ = false;
+        if (!reached_) return;  // none of ours: nothing to synchronise
+        // Parameters backward did not reach: their buckets go now, in order, with zeros there.
+        for (auto& b : buckets_) b.waiting = 0;
+        launch_ready_buckets();
+        std::vector<MPI_Request> requests;
+        for (auto& b : buckets_) requests.push_back(b.request);
+        comm_.wait(requests.data(), static_cast<int>(requests.size()), "MPI_Iallreduce (DataParallel gradients)");
+        for (auto& b : buckets_) b.request = MPI_REQUEST_NULL;  // completed and freed by the wait
+        for (auto& b : buckets_) {
+            index_t offset = 0;
+            for (std::size_t i : b.members) {
+                Var<T, Cpu>& p = parameters_[i].second;
+                if (!p.has_grad()) p.grad() = Tensor<T, Cpu>(p.value().shape());
+                std::copy_n(b.buffer.data() + offset, p.numel(), p.grad().data());
+                offset += p.numel();
+            }
+        }
+    }
+
     void gradient_ready(Node<T, Cpu>& leaf) override {
         auto found = bucket_of_.find(&leaf);
         if (found == bucket_of_.end()) return;  // a leaf of another model
+        reached_ = true;
         Bucket& b = buckets_[found->second];
         if (b.waiting > 0 && --b.waiting == 0) launch_ready_buckets();
         // Lets MPI move the buckets already out along while backward goes on.
@@ -138,8 +187,12 @@ private:
             for (std::size_t i : b.members) {
                 const Var<T, Cpu>& p = parameters_[i].second;
                 T* dst = b.buffer.data() + offset;
-                if (p.has_grad()) std::copy(p.grad().data(), p.grad().data() + p.numel(), dst);
-                else std::fill(dst, dst + p.numel(), T(0));
+                if (p.has_grad()) {
+                    const T* g = p.grad().data();
+                    for (index_t j = 0; j < p.numel(); ++j) dst[j] = g[j] * weight_;
+                } else {
+                    std::fill(dst, dst + p.numel(), T(0));
+                }
                 offset += p.numel();
             }
             aigc::dist::detail::check_mpi(MPI_Iallreduce(MPI_IN_PLACE, b.buffer.data(), static_cast<int>(b.size),
@@ -157,6 +210,8 @@ private:
     std::size_t next_bucket_ = 0;
     std::size_t launched_during_backward_ = 0;
     bool in_backward_ = false;
+    bool reached_ = false;
+    T weight_;
 };
 
 }  // namespace aigc::dist
