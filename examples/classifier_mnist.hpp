@@ -34,8 +34,9 @@ void train(const ClassifierOptions& opt) {
     auto test_set = data::Mnist::load(o.data, data::Split::test);
     Generator rng(o.seed);
     models::Classifier<float, D> classifier({}, rng);
-    data::DataLoader<float, D> loader(train_set, {.batch_size = o.batch, .scale = data::PixelScale::symmetric},
-                                      Generator(o.seed + 1));
+    data::DataLoader<float, D> loader(
+        train_set, examples::this_ranks_rows({.batch_size = o.batch, .scale = data::PixelScale::symmetric}),
+        Generator(o.seed + 1));
     examples::LoopSpec spec{"classifier", "classifier 784-512-256-10", {"loss", "train_accuracy"}, {"test_accuracy"}};
     examples::LoopHooks<float, D> hooks;
     // Cosine decay of Adam's lr over the run, epoch by epoch: at a constant 1e-3 the test accuracy
@@ -50,12 +51,16 @@ void train(const ClassifierOptions& opt) {
         return std::vector<double>{r.loss, r.accuracy};
     };
     hooks.parameters = [&] { return classifier.network().named_parameters(); };
+    hooks.gradient_groups = [&] {
+        return std::vector<examples::NamedParameters<float, D>>{classifier.network().named_parameters()};
+    };
     hooks.epoch_end = [&](std::int64_t) {
         io::save_safetensors(fs::path(o.out) / "classifier.safetensors", classifier.model_state());
         return examples::EpochReport{{test_accuracy(classifier, test_set)}, std::nullopt};
     };
     examples::train_epochs(o, spec, loader, rng, hooks);
-    std::cout << "classifier: " << (fs::path(o.out) / "classifier.safetensors").string() << "\n";
+    if (examples::ranks().is_root())
+        std::cout << "classifier: " << (fs::path(o.out) / "classifier.safetensors").string() << "\n";
 }
 
 template <class D>

@@ -41,8 +41,10 @@ void train(const GanOptions& opt) {
     models::GanConfig config;
     config.lr = opt.lr;
     models::Gan<float, D> gan(config, rng);
-    data::DataLoader<float, D> loader(train_set, {.batch_size = o.batch, .drop_last = true,
-                                                  .scale = data::PixelScale::symmetric}, Generator(o.seed + 1));
+    data::DataLoader<float, D> loader(
+        train_set,
+        examples::this_ranks_rows({.batch_size = o.batch, .drop_last = true, .scale = data::PixelScale::symmetric}),
+        Generator(o.seed + 1));
     // Fixed noise: the per-epoch grids show the same 64 latents evolving.
     Generator grid_rng(o.seed + 2);
     auto fixed_noise = Tensor<float, D>::normal({64, config.latent}, grid_rng);
@@ -62,6 +64,10 @@ void train(const GanOptions& opt) {
         for (auto& [name, p] : gan.discriminator().named_parameters()) all.emplace_back("discriminator." + name, p);
         return all;
     };
+    // D's and G's optimizers step apart: the D step's backward reaches D alone, the G step's G alone.
+    hooks.gradient_groups = [&] {
+        return std::vector{gan.discriminator().named_parameters(), gan.generator().named_parameters()};
+    };
     hooks.epoch_end = [&](std::int64_t) {
         examples::EpochReport report{{}, io::make_image_grid(gan.generate(fixed_noise))};
         io::save_safetensors(fs::path(o.out) / "generator.safetensors", gan.generator_state());
@@ -75,7 +81,7 @@ void train(const GanOptions& opt) {
         return report;
     };
     examples::train_epochs(o, spec, loader, rng, hooks);
-    std::cout << "samples: " << (fs::path(o.out) / "samples.png").string() << "\n";
+    if (examples::ranks().is_root()) std::cout << "samples: " << (fs::path(o.out) / "samples.png").string() << "\n";
 }
 
 template <class D>

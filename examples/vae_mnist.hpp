@@ -63,7 +63,7 @@ void train(const VaeOptions& opt) {
     Generator rng(o.seed);
     auto config = make_config(opt);
     models::VaeTrainer<float, D> trainer(config, rng);
-    data::DataLoader<float, D> loader(train_set, {.batch_size = o.batch, .binarize = opt.binarize},
+    data::DataLoader<float, D> loader(train_set, examples::this_ranks_rows({.batch_size = o.batch, .binarize = opt.binarize}),
                                       Generator(o.seed + 1));
     Generator latent_rng(o.seed + 2);
     auto fixed_latents = Tensor<float, D>::normal({64, config.latent}, latent_rng);
@@ -77,6 +77,9 @@ void train(const VaeOptions& opt) {
         return std::vector<double>{l.loss, l.reconstruction, l.kl};
     };
     hooks.parameters = [&] { return trainer.model().named_parameters(); };
+    hooks.gradient_groups = [&] {
+        return std::vector<examples::NamedParameters<float, D>>{trainer.model().named_parameters()};
+    };
     hooks.epoch_end = [&](std::int64_t) {
         auto& vae = trainer.model();
         vae.eval();
@@ -91,7 +94,7 @@ void train(const VaeOptions& opt) {
         return report;
     };
     examples::train_epochs(o, spec, loader, rng, hooks);
-    std::cout << "samples: " << (fs::path(o.out) / "samples.png").string() << "\n";
+    if (examples::ranks().is_root()) std::cout << "samples: " << (fs::path(o.out) / "samples.png").string() << "\n";
 }
 
 // A VAE whose weights come from a training checkpoint or a bare model file.

@@ -3,6 +3,7 @@
 // switch. A failure prints "<program>: error: <what went wrong>" once and exits non-zero.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -10,12 +11,14 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include <aigc/all.hpp>
 
+#include "ranks.hpp"
 #include "stop_signals.hpp"
 
 namespace examples {
@@ -97,8 +100,13 @@ inline std::string command_name(const CommonOptions& o, const std::string& fallb
 }
 
 // --threads wins over AIGC_NUM_THREADS; either is capped to the cores (aigc::usable_threads).
+// Ranks that share a machine share its cores: without either, each takes its part of them.
 inline void apply_threads(const CommonOptions& o) {
-    if (o.threads > 0) aigc::set_num_threads(aigc::usable_threads(o.threads, "--threads"));
+    if (o.threads > 0) {
+        aigc::set_num_threads(aigc::usable_threads(o.threads, "--threads"));
+    } else if (const int sharing = ranks().local_size(); sharing > 1 && !std::getenv("AIGC_NUM_THREADS")) {
+        aigc::set_num_threads(std::max(1, aigc::num_threads() / sharing));
+    }
 }
 
 // The device is a template parameter everywhere below; this picks the instantiation.
@@ -132,8 +140,22 @@ inline std::string& invocation() {
 }
 
 // Runs a CLI11 app: parse errors and aigc::Error both become one line on stderr and exit code 2 / 1;
-// a graceful stop (stop_signals.hpp) exits with 128 + the signal.
+// a graceful stop (stop_signals.hpp) exits with 128 + the signal. Started by mpirun, the program
+// is one rank of a run (ranks.hpp); an error on any rank then ends the whole job at once, since
+// the others cannot go on without it.
 inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>& dispatch) {
+#if defined(AIGC_HAVE_MPI)
+    std::optional<aigc::dist::Session> session;
+#endif
+    auto report = [&](const char* what) {
+        std::cerr << app.get_name() << ": error: " << ranks().prefix() << what << "\n";
+#if defined(AIGC_HAVE_MPI)
+        if (ranks().distributed()) {
+            std::cerr.flush();
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
+#endif
+    };
     for (int i = 0; i < argc; ++i) {
         std::string word = argv[i];
         // Quoted for a POSIX shell unless it is plainly safe, so the line can be pasted back.
@@ -154,15 +176,28 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>
         return app.exit(e);
     }
     try {
+#if defined(AIGC_HAVE_MPI)
+        if (aigc::dist::launched_by_mpi()) {
+            session.emplace(argc, argv);
+            world_pointer() = &session->world();
+        }
+#else
+        AIGC_CHECK(launched_ranks() <= 1, "started as one of ", launched_ranks(),
+                   " ranks, but this program was built without MPI (apt install libopenmpi-dev, then "
+                   "reconfigure); each rank would train the whole run alone");
+#endif
         dispatch();
+        world_pointer() = nullptr;
         return 0;
     } catch (const StoppedBySignal& stop) {
+        world_pointer() = nullptr;
         return 128 + stop.signal;
     } catch (const aigc::Error& e) {
-        std::cerr << app.get_name() << ": error: " << e.what() << "\n";
+        report(e.what());
     } catch (const std::exception& e) {
-        std::cerr << app.get_name() << ": error: " << e.what() << "\n";
+        report(e.what());
     }
+    world_pointer() = nullptr;
     return 1;
 }
 

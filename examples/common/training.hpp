@@ -2,7 +2,9 @@
 // The epoch loop every trainer shares: resume from <out>/checkpoint.safetensors, progress bar,
 // per-epoch metrics.csv, loss.svg and sample grids, TensorBoard events (run_events.hpp), a
 // checkpoint after every epoch (and when --max-steps stops a run mid-epoch), and a hard stop on a
-// non-finite loss before anything is written.
+// non-finite loss before anything is written. Under mpirun (ranks.hpp) every rank runs this loop
+// over its rows of each whole batch; rank 0 alone writes the folder, and a step's losses are the
+// whole batch's on every rank, so all of them stop (on a NaN, --max-steps or a signal) together.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +23,7 @@
 #include <aigc/all.hpp>
 
 #include "cli.hpp"
+#include "ranks.hpp"
 #include "run_events.hpp"
 #include "stop_signals.hpp"
 
@@ -49,7 +52,10 @@ struct LoopHooks {
     std::function<NamedParameters<T, D>()> parameters;                        // optional: weight histograms
     std::function<void(std::int64_t epoch)> epoch_begin;                      // optional: e.g. set this epoch's lr
     std::function<std::vector<double>(const aigc::data::Batch<T, D>&)> step;  // one optimizer step
-    std::function<EpochReport(std::int64_t epoch)> epoch_end;                 // metrics, samples, model files
+    std::function<EpochReport(std::int64_t epoch)> epoch_end;                 // metrics, samples, model files (rank 0)
+    // The parameters each optimizer steps, one group per optimizer: on several ranks their
+    // gradients are combined over the ranks before the step.
+    std::function<std::vector<NamedParameters<T, D>>()> gradient_groups;
 };
 
 namespace detail {
@@ -157,6 +163,8 @@ inline void drop_metric_rows_after(const fs::path& csv_path, std::int64_t steps_
 // to train, threads (results are the same for any count) and what is logged.
 inline std::string result_settings(const CommonOptions& o) {
     if (!o.command) return {};
+    // --batch is per rank: the number of ranks shapes the results too (their product is the whole batch).
+    const std::string ranks_line = ranks().distributed() ? "ranks=" + std::to_string(ranks().size()) + "\n" : "";
     static const std::set<std::string> neutral{"data", "out", "resume", "overwrite", "epochs", "max-steps", "threads",
                                                "log-every", "no-tensorboard", "detect-anomaly", "classifier",
                                                "metric-samples"};
@@ -167,7 +175,7 @@ inline std::string result_settings(const CommonOptions& o) {
         if (equals == std::string::npos || neutral.count(line.substr(0, equals))) continue;
         settings += line + "\n";
     }
-    return settings;
+    return settings + ranks_line;
 }
 
 // "lr=0.0002 -> 0.001, batch=64 -> 128": the settings a resume changes (empty when none, or when
@@ -205,46 +213,84 @@ inline std::string resume_command() {
     return has_resume ? out : out + " --resume";
 }
 
+// The run state as text, for rank 0 to hand to the others after it read a checkpoint.
+inline std::string run_state_text(const aigc::models::RunState& run) {
+    std::ostringstream text;
+    text << run.progress.epochs_done << ' ' << run.progress.steps_done << ' ' << run.rng.seed() << ' ' << run.rng.offset()
+         << ' ' << run.loader.epoch << ' ' << run.loader.next_batch << ' ' << run.loader.seed << ' '
+         << run.loader.epoch_offset << ' ' << run.loader.batch_size << '\n'
+         << run.settings;
+    return text.str();
+}
+inline void read_run_state_text(const std::string& text, aigc::models::RunState& run) {
+    std::istringstream in(text);
+    std::uint64_t seed = 0, offset = 0;
+    in >> run.progress.epochs_done >> run.progress.steps_done >> seed >> offset >> run.loader.epoch >>
+        run.loader.next_batch >> run.loader.seed >> run.loader.epoch_offset >> run.loader.batch_size;
+    AIGC_CHECK(static_cast<bool>(in), "the run state from rank 0 is malformed");
+    run.rng.set_state(seed, offset);
+    in.ignore(1);
+    run.settings.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 template <class T, class D>
 void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::DataLoader<T, D>& loader,
                   aigc::Generator& rng, const LoopHooks<T, D>& hooks) {
     using namespace aigc;
+    const Ranks& world = ranks();
+    const bool root = world.is_root();
+    AIGC_CHECK(loader.options().ranks == world.size() && loader.options().rank == world.rank(), spec.kind,
+               ": the loader must take this rank's rows (LoaderOptions rank ", world.rank(), ", ranks ", world.size(),
+               "), it has rank ", loader.options().rank, " of ", loader.options().ranks);
     AnomalyMode anomaly(o.detect_anomaly);  // --detect-anomaly: for this loop only (on or off)
-    fs::create_directories(o.out);
-    // Held until the run ends: a second trainer on this --out stops here, before touching anything.
-    io::FolderLock lock(o.out, command_name(o, spec.kind + " training"));
     const fs::path checkpoint = fs::path(o.out) / "checkpoint.safetensors";
     const fs::path csv_path = fs::path(o.out) / "metrics.csv";
-    remove_stale_temp_files(o.out);
-    if (!o.resume) prepare_new_run(o, checkpoint, csv_path);
+    std::optional<io::FolderLock> lock;
+    world.on_root("preparing " + o.out, [&] {
+        fs::create_directories(o.out);
+        // Held until the run ends: a second trainer on this --out stops here, before touching anything.
+        lock.emplace(o.out, command_name(o, spec.kind + " training"));
+        remove_stale_temp_files(o.out);
+        if (!o.resume) prepare_new_run(o, checkpoint, csv_path);
+    });
     StopSignals stop_signals;  // from here on SIGINT/SIGTERM stop gracefully
 
     models::RunState run_state{{}, rng, loader.state()};
     const std::string settings = result_settings(o);
     if (o.resume) {
-        AIGC_CHECK(fs::exists(checkpoint) || !has_metric_rows(csv_path), "--resume: no checkpoint at '",
-                   checkpoint.string(), "'; the rows of ", csv_path.string(),
-                   " belong to a run stopped before its first checkpoint, so there is nothing to resume; add "
-                   "--overwrite instead of --resume to replace them");
-        auto [saved, tensors] = models::load_checkpoint<T, D>(checkpoint, spec.kind, spec.config);
-        hooks.load_state(tensors);
-        run_state = saved;
+        world.on_root("reading " + checkpoint.string(), [&] {
+            AIGC_CHECK(fs::exists(checkpoint) || !has_metric_rows(csv_path), "--resume: no checkpoint at '",
+                       checkpoint.string(), "'; the rows of ", csv_path.string(),
+                       " belong to a run stopped before its first checkpoint, so there is nothing to resume; add "
+                       "--overwrite instead of --resume to replace them");
+            auto [saved, tensors] = models::load_checkpoint<T, D>(checkpoint, spec.kind, spec.config);
+            hooks.load_state(tensors);
+            run_state = saved;
+            std::cerr << "note: resumed from " << checkpoint.string() << " after " << run_state.progress.epochs_done
+                      << " epochs, " << run_state.progress.steps_done << " steps\n";
+            drop_metric_rows_after(csv_path, run_state.progress.steps_done);
+            if (std::string changes = changed_settings(run_state.settings, settings); !changes.empty())
+                std::cerr << "note: this resume changes settings the checkpoint was trained with: " << changes << "\n";
+        });
+        if (world.distributed()) {  // rank 0 read it: the others take its model, optimizer and counters
+            read_run_state_text(world.share_text(run_state_text(run_state)), run_state);
+            auto state = world.share_tensors(hooks.state());
+            if (!root) hooks.load_state(state);
+        }
         rng.set_state(run_state.rng.seed(), run_state.rng.offset());
         loader.restore(run_state.loader);
-        std::cerr << "note: resumed from " << checkpoint.string() << " after " << run_state.progress.epochs_done << " epochs, "
-                  << run_state.progress.steps_done << " steps\n";
-        drop_metric_rows_after(csv_path, run_state.progress.steps_done);
-        if (std::string changes = changed_settings(run_state.settings, settings); !changes.empty())
-            std::cerr << "note: this resume changes settings the checkpoint was trained with: " << changes << "\n";
     }
     run_state.settings = settings;
+    // Every rank starts from rank 0's parameters, checked to have the same names and shapes.
+    GradientSync<T, D> sync(hooks.gradient_groups ? hooks.gradient_groups() : std::vector<NamedParameters<T, D>>{});
 
     // --max-steps and --epochs count the whole run, resumed or not: a run at its budget trains and
     // writes nothing, so the same command run twice gives the same folder.
     if ((o.max_steps > 0 && run_state.progress.steps_done >= o.max_steps) || run_state.progress.epochs_done >= o.epochs) {
-        std::cerr << "note: " << checkpoint.string() << " is already at step " << run_state.progress.steps_done << ", epoch "
-                  << run_state.progress.epochs_done << " (--max-steps " << o.max_steps << ", --epochs " << o.epochs
-                  << "); nothing to train\n";
+        if (root)
+            std::cerr << "note: " << checkpoint.string() << " is already at step " << run_state.progress.steps_done
+                      << ", epoch " << run_state.progress.epochs_done << " (--max-steps " << o.max_steps << ", --epochs "
+                      << o.epochs << "); nothing to train\n";
         return;
     }
 
@@ -252,8 +298,12 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
     for (const auto& name : spec.losses) columns.push_back(name);
     for (const auto& name : spec.epoch_metrics) columns.push_back(name);
     columns.push_back("seconds");
-    io::CsvWriter csv(csv_path, columns, o.resume ? io::CsvMode::append : io::CsvMode::truncate);
-    RunEvents events(o, spec.config, run_state.progress.steps_done);
+    std::optional<io::CsvWriter> csv;
+    std::optional<RunEvents> events;
+    world.on_root("opening metrics.csv and the events file", [&] {
+        csv.emplace(csv_path, columns, o.resume ? io::CsvMode::append : io::CsvMode::truncate);
+        events.emplace(o, spec.config, run_state.progress.steps_done);
+    });
 
     auto save = [&] {
         run_state.rng = rng;
@@ -261,13 +311,13 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
         models::save_checkpoint(checkpoint, spec.kind, hooks.state(), run_state, spec.config);
     };
     const std::int64_t steps_per_epoch = loader.batches_per_epoch();
-    bool budget_left = true;
-    for (std::int64_t epoch = run_state.progress.epochs_done + 1; epoch <= o.epochs && budget_left && !StopSignals::received();
-         ++epoch) {
+    bool budget_left = true, stop = false;
+    for (std::int64_t epoch = run_state.progress.epochs_done + 1; epoch <= o.epochs && budget_left && !stop; ++epoch) {
         auto started = std::chrono::steady_clock::now();
         std::vector<double> sums(spec.losses.size(), 0.0);
         std::int64_t steps = 0, samples = 0;
-        io::ProgressBar bar({.epoch = epoch, .epochs = o.epochs, .steps = steps_per_epoch});
+        std::optional<io::ProgressBar> bar;
+        if (root) bar.emplace(io::ProgressOptions{.epoch = epoch, .epochs = o.epochs, .steps = steps_per_epoch});
         io::ProgressValues shown;
         std::int64_t step_in_epoch = loader.state().next_batch;
         // Also at the start of a resumed, partly done epoch: state derived from the epoch number
@@ -276,6 +326,9 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
         for (const auto& batch : loader) {
             std::vector<double> losses;
             try {
+                // The step's per-sample draws are this rank's rows of the whole batch's.
+                SampleRowsScope rows(rng, batch.rows);
+                [[maybe_unused]] auto synced = sync.step(batch.rows);
                 losses = hooks.step(batch);
             } catch (const aigc::Error& e) {  // e.g. --detect-anomaly's report: say where, and that nothing was lost
                 aigc::fail(aigc::detail::concat(spec.kind, ": step ", run_state.progress.steps_done + 1, " (epoch ",
@@ -283,6 +336,7 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
                                                 "; stopped without saving, the last checkpoint is intact: ",
                                                 checkpoint.string()));
             }
+            stop = world.combine_step(losses, batch.rows, StopSignals::received() != 0);
             for (std::size_t k = 0; k < losses.size(); ++k) {
                 AIGC_CHECK(std::isfinite(losses[k]), spec.kind, ": ", spec.losses[k], " became ", losses[k],
                            " at step ", run_state.progress.steps_done + 1, " (epoch ", epoch,
@@ -291,54 +345,62 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
             }
             ++steps;
             ++run_state.progress.steps_done;
-            events.step(spec.losses, losses, run_state.progress.steps_done);
-            samples += batch.images.shape()[0];
-            shown.clear();
-            for (std::size_t k = 0; k < losses.size(); ++k) shown.emplace_back(spec.losses[k], losses[k]);
-            bar.update(++step_in_epoch, samples, shown);
-            if ((o.max_steps > 0 && run_state.progress.steps_done >= o.max_steps) || StopSignals::received()) {
+            samples += batch.rows.total;
+            if (root) {
+                events->step(spec.losses, losses, run_state.progress.steps_done);
+                shown.clear();
+                for (std::size_t k = 0; k < losses.size(); ++k) shown.emplace_back(spec.losses[k], losses[k]);
+                bar->update(++step_in_epoch, samples, shown);
+            }
+            if ((o.max_steps > 0 && run_state.progress.steps_done >= o.max_steps) || stop) {
                 budget_left = false;
                 break;
             }
         }
-        bar.finish(samples, shown);
         bool epoch_complete = !loader.in_epoch();
         if (epoch_complete) run_state.progress.epochs_done = epoch;
-        EpochReport report = hooks.epoch_end(epoch);
-        const std::vector<double>& metrics = report.metrics;
-        if (report.samples) {
-            char name[64];
-            std::snprintf(name, sizeof(name), "samples_epoch_%03lld.png", static_cast<long long>(epoch));
-            io::write_png(fs::path(o.out) / name, *report.samples);
-            io::write_png(fs::path(o.out) / "samples.png", *report.samples);
-        }
-        events.epoch(spec.epoch_metrics, metrics, report.samples,
-                     hooks.parameters ? hooks.parameters() : NamedParameters<T, D>{}, run_state.progress.steps_done);
-        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        // The other ranks go on to the next step and wait in its first collective meanwhile.
+        world.on_root("ending epoch " + std::to_string(epoch), [&] {
+            bar->finish(samples, shown);
+            EpochReport report = hooks.epoch_end(epoch);
+            const std::vector<double>& metrics = report.metrics;
+            if (report.samples) {
+                char name[64];
+                std::snprintf(name, sizeof(name), "samples_epoch_%03lld.png", static_cast<long long>(epoch));
+                io::write_png(fs::path(o.out) / name, *report.samples);
+                io::write_png(fs::path(o.out) / "samples.png", *report.samples);
+            }
+            events->epoch(spec.epoch_metrics, metrics, report.samples,
+                          hooks.parameters ? hooks.parameters() : NamedParameters<T, D>{}, run_state.progress.steps_done);
+            double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-        std::vector<io::CsvField> row{epoch, run_state.progress.steps_done};
-        std::cout << spec.kind << " epoch " << epoch << (epoch_complete ? "" : " (partial)") << " step "
-                  << run_state.progress.steps_done;
-        for (std::size_t k = 0; k < sums.size(); ++k) {
-            double mean = steps ? sums[k] / double(steps) : 0.0;
-            row.emplace_back(mean);
-            std::cout << "  " << spec.losses[k] << " " << mean;
-        }
-        for (std::size_t k = 0; k < metrics.size(); ++k) {
-            row.emplace_back(metrics[k]);
-            std::cout << "  " << spec.epoch_metrics[k] << " " << metrics[k];
-        }
-        row.emplace_back(seconds);
-        std::cout << "  (" << seconds << " s, " << (seconds > 0 ? double(samples) / seconds : 0.0) << " samples/s)"
-                  << std::endl;
-        csv.write_row(row);
-        save();
-        write_loss_plot(csv_path, spec, fs::path(o.out) / "loss.svg");
+            std::vector<io::CsvField> row{epoch, run_state.progress.steps_done};
+            std::cout << spec.kind << " epoch " << epoch << (epoch_complete ? "" : " (partial)") << " step "
+                      << run_state.progress.steps_done;
+            for (std::size_t k = 0; k < sums.size(); ++k) {
+                double mean = steps ? sums[k] / double(steps) : 0.0;
+                row.emplace_back(mean);
+                std::cout << "  " << spec.losses[k] << " " << mean;
+            }
+            for (std::size_t k = 0; k < metrics.size(); ++k) {
+                row.emplace_back(metrics[k]);
+                std::cout << "  " << spec.epoch_metrics[k] << " " << metrics[k];
+            }
+            row.emplace_back(seconds);
+            std::cout << "  (" << seconds << " s, " << (seconds > 0 ? double(samples) / seconds : 0.0) << " samples/s)"
+                      << std::endl;
+            csv->write_row(row);
+            save();
+            write_loss_plot(csv_path, spec, fs::path(o.out) / "loss.svg");
+        });
     }
-    events.close();
-    if (const int signal = StopSignals::received()) {
-        std::cerr << "note: stopped by " << StopSignals::name(signal) << " after step " << run_state.progress.steps_done
-                  << "; the checkpoint is saved. Continue with:\n  " << resume_command() << "\n";
+    if (root) events->close();
+    if (stop) {
+        // A signal may have reached only some ranks: the others stop as if they had it too.
+        const int signal = StopSignals::received() ? StopSignals::received() : SIGTERM;
+        if (root)
+            std::cerr << "note: stopped by " << StopSignals::name(signal) << " after step " << run_state.progress.steps_done
+                      << "; the checkpoint is saved. Continue with:\n  " << resume_command() << "\n";
         throw StoppedBySignal{signal};
     }
 }
