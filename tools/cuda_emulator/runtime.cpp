@@ -144,6 +144,7 @@ const char* cudaGetErrorName(cudaError_t error) {
         case cudaErrorNoDevice: return "cudaErrorNoDevice";
         case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
         case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
+        case cudaErrorNotReady: return "cudaErrorNotReady";
         case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
         case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
     }
@@ -161,6 +162,7 @@ const char* cudaGetErrorString(cudaError_t error) {
         case cudaErrorNoDevice: return "no CUDA-capable device is detected";
         case cudaErrorInvalidDevice: return "invalid device ordinal";
         case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+        case cudaErrorNotReady: return "device not ready";
         case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
         case cudaErrorLaunchFailure: return "unspecified launch failure";
     }
@@ -233,6 +235,7 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
 
 // Every operation of a stream has finished when its call returned.
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return record(sticky_status()); }
+cudaError_t cudaStreamQuery(cudaStream_t) { return record(sticky_status()); }
 
 cudaError_t cudaEventCreate(cudaEvent_t* event) { return cudaEventCreateWithFlags(event, cudaEventDefault); }
 
