@@ -359,6 +359,21 @@ TEST_CASE("seeded generators give the same tensors on both devices", "[cuda][fil
     CHECK(cpu_gen.offset() == cuda_gen.offset());
 }
 
+TEST_CASE("per-sample draws under sample rows take the same rows on both devices", "[cuda][fill][generator][sample_rows]") {
+    // Rows that start in every lane of a Philox block (widths 1, 17, 1023), stacked once and twice.
+    for (index_t width : {1, 17, 1023})
+        for (index_t copies : {1, 2}) {
+            Generator cpu_gen(7), cuda_gen(7);
+            const SampleRows rows{3, 5, 11, copies};
+            SampleRowsScope cpu_rows(cpu_gen, rows), cuda_rows(cuda_gen, rows);
+            auto cpu = Tensor<float, Cpu>::normal({5 * copies, width}, cpu_gen);
+            auto gpu = Tensor<float, Cuda>::normal({5 * copies, width}, cuda_gen);
+            check_equal(gpu.to_vector(), cpu.to_vector(),
+                        "rows [3, 8) of 11, width " + std::to_string(width) + ", copies " + std::to_string(copies));
+            CHECK(cpu_gen.offset() == cuda_gen.offset());
+        }
+}
+
 // ---- cuRAND fills (the reference route) ------------------------------------------------------
 // cuRAND draws its own stream, so what can be checked is the contract: every element written, in
 // range, the same values for the same RandomStream, other values for another one; and the

@@ -21,6 +21,9 @@
 // not reach contributes zeros; a backward that reached none of this object's parameters (a GAN's
 // G step, for the D's DataParallel) leaves them alone and sends nothing. As with PyTorch's,
 // every rank must reach the same parameters in each backward.
+//
+// Device D's tensors travel by BucketTransport<D>: MPI on host memory for Cpu (here), NCCL on
+// device memory for Cuda (cuda/aigc/dist/nccl.cuh, DataParallel<T, Cuda> over an NcclCommunicator).
 #include <algorithm>
 #include <cstddef>
 #include <limits>
@@ -39,18 +42,52 @@ struct DataParallelOptions {
     std::size_t bucket_bytes = std::size_t(25) << 20;  // PyTorch's default, 25 MiB
 };
 
-template <class T>
-class DataParallel final : private GradReadyHook<T, Cpu> {
-public:
-    using Parameters = std::vector<std::pair<std::string, Var<T, Cpu>>>;
+// How buckets of device D's gradients are summed over the ranks: start_sum begins a sum in place,
+// progress lets started ones move during backward, wait_all finishes them (bounded by the
+// communicator's timeout). Specialised per device.
+template <class D>
+struct BucketTransport;
 
-    DataParallel(const Communicator& comm, Parameters parameters, DataParallelOptions options = {})
-        : comm_(comm), parameters_(std::move(parameters)), weight_(T(1) / static_cast<T>(comm.size())) {
+template <>
+struct BucketTransport<Cpu> {
+    using Comm = Communicator;
+    using Pending = MPI_Request;
+    static const Communicator& world(const Comm& comm) { return comm; }
+    template <class T>
+    static void broadcast(const Comm& comm, Tensor<T, Cpu>& tensor) { comm.broadcast(tensor, 0); }
+    template <class T>
+    static Pending start_sum(const Comm& comm, T* data, index_t count) {
+        MPI_Request request;
+        detail::check_mpi(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(count), detail::datatype<T>(), MPI_SUM,
+                                         comm.handle(), &request),
+                          "MPI_Iallreduce");
+        return request;
+    }
+    static void progress(const Comm&, std::vector<Pending>& started) {
+        int done = 0;
+        for (MPI_Request& request : started)
+            if (request != MPI_REQUEST_NULL) detail::check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    }
+    static void wait_all(const Comm& comm, std::vector<Pending>& started) {
+        comm.wait(started.data(), static_cast<int>(started.size()), "MPI_Iallreduce (DataParallel gradients)");
+    }
+};
+
+template <class T, class D = Cpu>
+class DataParallel final : private GradReadyHook<T, D> {
+public:
+    using Parameters = std::vector<std::pair<std::string, Var<T, D>>>;
+    using Transport = BucketTransport<D>;
+    using Comm = typename Transport::Comm;
+
+    DataParallel(const Comm& comm, Parameters parameters, DataParallelOptions options = {})
+        : comm_(comm), parameters_(std::move(parameters)),
+          weight_(T(1) / static_cast<T>(Transport::world(comm).size())) {
         AIGC_CHECK(options.bucket_bytes > 0, "DataParallel: bucket_bytes must be positive");
-        nn::NamedTensors<T, Cpu> layout;
+        nn::NamedTensors<T, D> layout;
         for (const auto& [name, p] : parameters_) layout.emplace_back(name, p.value());
-        check_same_layout(comm_, layout, "DataParallel");
-        for (auto& [name, p] : parameters_) comm_.broadcast(p.value(), 0);
+        check_same_layout(Transport::world(comm_), layout, "DataParallel");
+        for (auto& [name, p] : parameters_) Transport::broadcast(comm_, p.value());
         // Reverse order: backward finishes the last layers' gradients first.
         Bucket current;
         for (std::size_t i = parameters_.size(); i-- > 0;) {
@@ -69,7 +106,7 @@ public:
             // MPI counts are int: a single parameter this large would need a bucket of its own in pieces.
             AIGC_CHECK(b.size <= index_t(std::numeric_limits<int>::max()), "DataParallel: a bucket of ", b.size,
                        " elements exceeds MPI's count limit");
-            b.buffer.resize(static_cast<std::size_t>(b.size));
+            b.buffer = Tensor<T, D>(Shape{b.size});
         }
     }
     DataParallel(const DataParallel&) = delete;
@@ -89,8 +126,8 @@ public:
     class Attached {
     public:
         explicit Attached(DataParallel& ddp) : ddp_(&ddp) {
-            auto& hooks = grad_ready_hooks<T, Cpu>();
-            GradReadyHook<T, Cpu>* hook = ddp_;
+            auto& hooks = grad_ready_hooks<T, D>();
+            GradReadyHook<T, D>* hook = ddp_;
             AIGC_CHECK(std::find(hooks.begin(), hooks.end(), hook) == hooks.end(),
                        "DataParallel::attach: already attached on this thread");
             hooks.push_back(hook);
@@ -109,7 +146,7 @@ public:
     [[nodiscard]] Attached attach() { return Attached(*this); }
 
     // loss.backward(), with every parameter's gradient then the whole batch's.
-    void backward(Var<T, Cpu>& loss) {
+    void backward(Var<T, D>& loss) {
         Attached attached = attach();
         loss.backward();  // on a throw this rank stops; the others fail or time out in their collectives
     }
@@ -122,23 +159,20 @@ private:
     struct Bucket {
         std::vector<std::size_t> members;  // parameter indices, in bucket order
         index_t size = 0;                  // elements
-        std::vector<T> buffer;
+        Tensor<T, D> buffer;               // [size], where the sum happens
         std::size_t waiting = 0;           // gradients not yet final in this backward
-        MPI_Request request = MPI_REQUEST_NULL;
     };
 
     void detach() {
-        auto& hooks = grad_ready_hooks<T, Cpu>();
-        GradReadyHook<T, Cpu>* hook = this;
+        auto& hooks = grad_ready_hooks<T, D>();
+        GradReadyHook<T, D>* hook = this;
         hooks.erase(std::remove(hooks.begin(), hooks.end(), hook), hooks.end());
     }
 
     void backward_started() override {
-        for (auto& b : buckets_) {
-            b.waiting = b.members.size();
-            // Left by a backward that threw after sending: those collectives can only time out.
-            b.request = MPI_REQUEST_NULL;
-        }
+        for (auto& b : buckets_) b.waiting = b.members.size();
+        // Left by a backward that threw after sending: those collectives can only time out.
+        started_.clear();
         next_bucket_ = 0;
         launched_during_backward_ = 0;
         reached_ = false;
@@ -151,32 +185,27 @@ private:
         // Parameters backward did not reach: their buckets go now, in order, with zeros there.
         for (auto& b : buckets_) b.waiting = 0;
         launch_ready_buckets();
-        std::vector<MPI_Request> requests;
-        for (auto& b : buckets_) requests.push_back(b.request);
-        comm_.wait(requests.data(), static_cast<int>(requests.size()), "MPI_Iallreduce (DataParallel gradients)");
-        for (auto& b : buckets_) b.request = MPI_REQUEST_NULL;  // completed and freed by the wait
+        Transport::wait_all(comm_, started_);
+        started_.clear();
         for (auto& b : buckets_) {
             index_t offset = 0;
             for (std::size_t i : b.members) {
-                Var<T, Cpu>& p = parameters_[i].second;
-                if (!p.has_grad()) p.grad() = Tensor<T, Cpu>(p.value().shape());
-                std::copy_n(b.buffer.data() + offset, p.numel(), p.grad().data());
+                Var<T, D>& p = parameters_[i].second;
+                if (!p.has_grad()) p.grad() = Tensor<T, D>(p.value().shape());
+                Kernels<D>::copy(p.numel(), b.buffer.data() + offset, p.grad().data());
                 offset += p.numel();
             }
         }
     }
 
-    void gradient_ready(Node<T, Cpu>& leaf) override {
+    void gradient_ready(Node<T, D>& leaf) override {
         auto found = bucket_of_.find(&leaf);
         if (found == bucket_of_.end()) return;  // a leaf of another model
         reached_ = true;
         Bucket& b = buckets_[found->second];
         if (b.waiting > 0 && --b.waiting == 0) launch_ready_buckets();
-        // Lets MPI move the buckets already out along while backward goes on.
-        int done = 0;
-        for (std::size_t i = 0; i < next_bucket_; ++i)
-            if (buckets_[i].request != MPI_REQUEST_NULL)
-                aigc::dist::detail::check_mpi(MPI_Test(&buckets_[i].request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+        // Lets the buckets already out move along while backward goes on.
+        Transport::progress(comm_, started_);
     }
 
     // Sends every bucket, in index order, whose gradients are all final.
@@ -185,28 +214,26 @@ private:
             Bucket& b = buckets_[next_bucket_++];
             index_t offset = 0;
             for (std::size_t i : b.members) {
-                const Var<T, Cpu>& p = parameters_[i].second;
+                const Var<T, D>& p = parameters_[i].second;
                 T* dst = b.buffer.data() + offset;
-                if (p.has_grad()) {
-                    const T* g = p.grad().data();
-                    for (index_t j = 0; j < p.numel(); ++j) dst[j] = g[j] * weight_;
+                if (p.has_grad()) {  // this rank's gradient, weighted by its share of the batch
+                    Kernels<D>::transform(1, p.numel(), fn::Affine<T>{weight_, T(0)}, dst,
+                                          In<T>::full(p.grad().data(), p.numel()), false);
                 } else {
-                    std::fill(dst, dst + p.numel(), T(0));
+                    Kernels<D>::fill(p.numel(), T(0), dst);
                 }
                 offset += p.numel();
             }
-            aigc::dist::detail::check_mpi(MPI_Iallreduce(MPI_IN_PLACE, b.buffer.data(), static_cast<int>(b.size),
-                                                         aigc::dist::detail::datatype<T>(), MPI_SUM, comm_.handle(),
-                                                         &b.request),
-                                          "MPI_Iallreduce");
+            started_.push_back(Transport::start_sum(comm_, b.buffer.data(), b.size));
             if (in_backward_) ++launched_during_backward_;
         }
     }
 
-    const Communicator& comm_;
+    const Comm& comm_;
     Parameters parameters_;
     std::vector<Bucket> buckets_;
-    std::unordered_map<const Node<T, Cpu>*, std::size_t> bucket_of_;  // parameter node -> bucket
+    std::vector<typename Transport::Pending> started_;  // this backward's sums, in bucket order
+    std::unordered_map<const Node<T, D>*, std::size_t> bucket_of_;  // parameter node -> bucket
     std::size_t next_bucket_ = 0;
     std::size_t launched_during_backward_ = 0;
     bool in_backward_ = false;

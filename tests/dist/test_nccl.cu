@@ -1,0 +1,159 @@
+// aigc::dist on GPUs (cuda/aigc/dist/nccl.cuh): NcclCommunicator and DataParallel<T, Cuda> on
+// however many ranks mpirun started, one GPU each. Compiled twice, as the CUDA tests are:
+// test_nccl by nvcc against real NCCL (one process: a machine with one GPU can hold one rank;
+// exits 77 without a GPU, CTest's skipped), and test_nccl_emulated by the host compiler against
+// the CUDA emulator's NCCL, on 1 and on 2 ranks. Like test_dist, not Catch2: every rank runs the
+// same sequence of collectives and reports its own failures.
+#include <aigc/cuda.cuh>
+#include <aigc/dist/nccl.cuh>
+
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <string>
+#include <vector>
+
+using namespace aigc;
+
+namespace {
+
+int failures = 0;
+int rank_for_messages = 0;
+
+void check(bool ok, const std::string& what) {
+    if (ok) return;
+    ++failures;
+    std::cerr << "rank " << rank_for_messages << ": FAILED: " << what << "\n";
+}
+
+// Rank r holds r + 1 + i / 8 at index i: exact in float and double.
+template <class T>
+std::vector<T> ranked(index_t n, int rank) {
+    std::vector<T> values(static_cast<std::size_t>(n));
+    for (index_t i = 0; i < n; ++i) values[static_cast<std::size_t>(i)] = T(rank + 1) + T(i) / T(8);
+    return values;
+}
+
+template <class T>
+void collective_cases(const dist::NcclCommunicator& gpus) {
+    const int size = gpus.size();
+    const T rank_sum = T(size * (size + 1) / 2);
+    for (index_t n : {1, 17, 1023, 100003}) {
+        auto sum = Tensor<T, Cuda>::from_vector(Shape{n}, ranked<T>(n, gpus.rank()));
+        gpus.all_reduce(sum, dist::Reduce::sum);
+        auto mean = Tensor<T, Cuda>::from_vector(Shape{n}, ranked<T>(n, gpus.rank()));
+        gpus.all_reduce(mean, dist::Reduce::mean);
+        const auto s = sum.to_vector(), m = mean.to_vector();
+        int wrong_sum = 0, wrong_mean = 0;
+        for (index_t i = 0; i < n; ++i) {
+            const T expected = rank_sum + T(size) * T(i) / T(8);
+            wrong_sum += s[static_cast<std::size_t>(i)] != expected;
+            wrong_mean += std::abs(m[static_cast<std::size_t>(i)] - expected / T(size)) > T(1e-5) * std::abs(expected);
+        }
+        check(wrong_sum == 0, "ncclAllReduce sum of " + std::to_string(n) + ": " + std::to_string(wrong_sum) + " wrong");
+        check(wrong_mean == 0, "ncclAllReduce mean of " + std::to_string(n) + ": " + std::to_string(wrong_mean) + " wrong");
+    }
+    for (int root = 0; root < size; ++root) {
+        auto t = Tensor<T, Cuda>::from_vector(Shape{33}, ranked<T>(33, gpus.rank()));
+        gpus.broadcast(t, root);
+        check(t.to_vector() == ranked<T>(33, root), "ncclBroadcast from rank " + std::to_string(root));
+    }
+}
+
+// A small MLP on device D whose weights depend on `seed`.
+template <class D>
+struct Mlp {
+    Generator gen;
+    nn::Sequential<float, D> net;
+    explicit Mlp(std::uint64_t seed) : gen(seed) {
+        net.push_back(std::make_shared<nn::Linear<float, D>>(5, 17, gen));
+        net.push_back(std::make_shared<nn::Tanh<float, D>>());
+        net.push_back(std::make_shared<nn::Linear<float, D>>(17, 3, gen));
+    }
+};
+
+template <class D>
+Tensor<float, D> rows(index_t first, index_t count, index_t width, float phase) {
+    std::vector<float> v(static_cast<std::size_t>(count * width));
+    for (index_t i = 0; i < count * width; ++i) v[static_cast<std::size_t>(i)] = std::sin(0.37f * float(first * width + i) + phase);
+    return Tensor<float, D>::from_vector(Shape{count, width}, v);
+}
+
+float max_relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
+    float scale = 0, diff = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        scale = std::max(scale, std::abs(b[i]));
+        diff = std::max(diff, std::abs(a[i] - b[i]));
+    }
+    return scale > 0 ? diff / scale : diff;
+}
+
+// Each rank's loss on its rows, uneven shares (set_share), one bucket and many: the gradients of
+// the whole batch on every GPU, as the CPU computes them alone.
+void data_parallel_cases(const dist::NcclCommunicator& gpus) {
+    constexpr index_t batch = 13;
+    const int size = gpus.size();
+    auto boundary = [&](int r) -> index_t { return r == 0 ? 0 : r == size ? batch : r * batch / size + 1; };
+    const index_t first = boundary(gpus.rank()), share = boundary(gpus.rank() + 1) - first;
+    for (std::size_t bucket_bytes : {std::size_t(64), std::size_t(25) << 20}) {
+        const std::string label = "DataParallel<float, Cuda> (buckets of " + std::to_string(bucket_bytes) + " bytes)";
+        Mlp<Cpu> reference(3);
+        Mlp<Cuda> model(3 + gpus.rank());  // other weights on other ranks: the broadcast fixes them
+        dist::DataParallel<float, Cuda> ddp(gpus, model.net.named_parameters(), {.bucket_bytes = bucket_bytes});
+        ddp.set_share(share, batch);
+        Var<float, Cpu> whole = mse(reference.net.forward(Var<float, Cpu>(rows<Cpu>(0, batch, 5, 0.3f))),
+                                    rows<Cpu>(0, batch, 3, 0.9f));
+        whole.backward();
+        Var<float, Cuda> mine = mse(model.net.forward(Var<float, Cuda>(rows<Cuda>(first, share, 5, 0.3f))),
+                                    rows<Cuda>(first, share, 3, 0.9f));
+        ddp.backward(mine);
+        auto params = model.net.named_parameters();
+        auto ref = reference.net.named_parameters();
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            check(params[i].second.value().to_vector() == ref[i].second.value().to_vector(),
+                  label + ": rank 0's " + params[i].first + " reached every rank");
+            const float d = max_relative_difference(params[i].second.grad().to_vector(), ref[i].second.grad().to_vector());
+            check(d < 1e-5f, label + ": " + params[i].first + " gradient differs from the CPU's whole batch by " +
+                                 std::to_string(d));
+        }
+        if (bucket_bytes == 64) check(ddp.buckets() > 2, label + ": several buckets");
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int devices = 0;
+    if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
+        std::cout << "skipped: no usable CUDA device\n";
+        return 77;
+    }
+    try {
+        dist::Session session(argc, argv);
+        dist::Communicator& world = session.world();
+        rank_for_messages = world.rank();
+        world.set_timeout(30);
+        dist::NcclCommunicator gpus(world);
+        check(gpus.device() == world.local_rank() % devices, "each rank on its own GPU");
+        collective_cases<float>(gpus);
+        collective_cases<double>(gpus);
+        data_parallel_cases(gpus);
+        // A bad root is refused before NCCL sees it.
+        auto t = Tensor<float, Cuda>::zeros(Shape{3});
+        std::string error;
+        try {
+            gpus.broadcast(t, world.size());
+        } catch (const Error& e) {
+            error = e.what();
+        }
+        check(error == "dist::NcclCommunicator::broadcast: root " + std::to_string(world.size()) + " is not a rank of " +
+                           std::to_string(world.size()),
+              "a bad root is refused, got: " + error);
+        world.barrier();
+        if (failures == 0) std::cout << "rank " << world.rank() << " of " << world.size() << ": all NCCL checks passed\n";
+    } catch (const Error& e) {
+        std::cerr << "rank " << rank_for_messages << ": " << e.what() << "\n";
+        return 1;
+    }
+    return failures == 0 ? 0 : 1;
+}
