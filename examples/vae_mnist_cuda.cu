@@ -2,6 +2,8 @@
 // where CMake finds a CUDA compiler; vae_mnist.cpp declares these instantiations and calls them.
 #include <aigc/cuda.cuh>
 
+#include "common/ranks_cuda.hpp"
+
 #include "vae_mnist.hpp"
 
 template void train<aigc::Cuda>(const VaeOptions&);

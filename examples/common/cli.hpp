@@ -111,8 +111,9 @@ inline void apply_threads(const CommonOptions& o) {
 
 // The device is a template parameter everywhere below; this picks the instantiation.
 #if defined(AIGC_EXAMPLES_CUDA)
-// Defined in common/cuda_device.cu: fails with one clear line when no usable CUDA device exists.
-void require_cuda_device();
+// Defined in common/cuda_device.cu: fails with one clear line when no usable CUDA device exists;
+// ranks sharing a machine each take their own GPU.
+void require_cuda_device(int local_rank, int local_ranks);
 #endif
 
 // run.template operator()<D>() with D the device --device names. A program's commands for Cuda
@@ -124,7 +125,7 @@ void on_device(const CommonOptions& o, Run&& run) {
         return;
     }
 #if defined(AIGC_EXAMPLES_CUDA)
-    require_cuda_device();
+    require_cuda_device(ranks().local_rank(), ranks().local_size());
     run.template operator()<aigc::Cuda>();
 #else
     aigc::fail(aigc::detail::concat("--device ", o.device,

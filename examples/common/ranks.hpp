@@ -53,12 +53,18 @@ public:
     int size() const { return world() ? world()->size() : 1; }
     bool is_root() const { return rank() == 0; }
     bool distributed() const { return size() > 1; }
-    // Ranks on this machine (they share its cores).
+    // Ranks on this machine (they share its cores and GPUs), and this one's place among them.
     int local_size() const {
 #if defined(AIGC_HAVE_MPI)
         if (world()) return world()->local_size();
 #endif
         return 1;
+    }
+    int local_rank() const {
+#if defined(AIGC_HAVE_MPI)
+        if (world()) return world()->local_rank();
+#endif
+        return 0;
     }
 
     // "rank 1 of 4: " in messages of a distributed run, nothing otherwise.
@@ -172,6 +178,18 @@ inline aigc::data::LoaderOptions this_ranks_rows(aigc::data::LoaderOptions optio
     return options;
 }
 
+// The communicator device D's gradients travel over: MPI's world for the CPU; NCCL's for GPUs
+// (ranks_cuda.hpp, included by the programs' CUDA halves).
+template <class D>
+struct DeviceLink;
+#if defined(AIGC_HAVE_MPI)
+template <>
+struct DeviceLink<aigc::Cpu> {
+    using Comm = aigc::dist::Communicator;
+    static std::shared_ptr<const Comm> open() { return {world_pointer(), [](const Comm*) {}}; }  // not ours
+};
+#endif
+
 // Gradient synchronisation for one run: a dist::DataParallel per group of parameters (one per
 // optimizer: a backward through one group leaves the others alone). Nothing in one process.
 template <class T, class D>
@@ -179,19 +197,11 @@ class GradientSync {
 public:
     using Group = std::vector<std::pair<std::string, aigc::Var<T, D>>>;  // a model's named_parameters()
 
-    explicit GradientSync(const std::vector<Group>& groups) {
+    explicit GradientSync([[maybe_unused]] const std::vector<Group>& groups) {
         if (!ranks().distributed()) return;
 #if defined(AIGC_HAVE_MPI)
-        if constexpr (std::is_same_v<D, aigc::Cpu>) {
-            for (const auto& group : groups)
-                members_.push_back(std::make_unique<aigc::dist::DataParallel<T>>(*world_pointer(), group));
-        } else {
-            aigc::fail(ranks().prefix() + "training on several ranks with --device cuda needs NCCL, which this build "
-                                          "does not have yet; train on --device cpu under mpirun, or on one GPU "
-                                          "without mpirun");
-        }
-#else
-        (void)groups;
+        comm_ = DeviceLink<D>::open();
+        for (const auto& group : groups) members_.push_back(std::make_unique<aigc::dist::DataParallel<T, D>>(*comm_, group));
 #endif
     }
 
@@ -201,16 +211,14 @@ public:
     public:
 #if defined(AIGC_HAVE_MPI)
         Step(GradientSync& sync, const aigc::SampleRows& rows) {
-            if constexpr (std::is_same_v<D, aigc::Cpu>) {
-                for (auto& member : sync.members_) {
-                    member->set_share(rows.count, rows.total);
-                    attached_.push_back(member->attach());
-                }
+            for (auto& member : sync.members_) {
+                member->set_share(rows.count, rows.total);
+                attached_.push_back(member->attach());
             }
         }
 
     private:
-        std::vector<typename aigc::dist::DataParallel<T>::Attached> attached_;
+        std::vector<typename aigc::dist::DataParallel<T, D>::Attached> attached_;
 #else
         Step(GradientSync&, const aigc::SampleRows&) {}
 #endif
@@ -219,8 +227,8 @@ public:
 
 private:
 #if defined(AIGC_HAVE_MPI)
-    // DataParallel is for CPU tensors; for others members_ stays empty (the constructor refuses).
-    std::vector<std::unique_ptr<aigc::dist::DataParallel<T>>> members_;
+    std::shared_ptr<const typename DeviceLink<D>::Comm> comm_;  // outlives the members (declared first)
+    std::vector<std::unique_ptr<aigc::dist::DataParallel<T, D>>> members_;
 #endif
 };
 

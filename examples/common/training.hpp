@@ -282,6 +282,8 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
     }
     run_state.settings = settings;
     // Every rank starts from rank 0's parameters, checked to have the same names and shapes.
+    AIGC_CHECK(!world.distributed() || hooks.gradient_groups, spec.kind,
+               ": on several ranks the loop needs LoopHooks::gradient_groups, or each rank would train alone");
     GradientSync<T, D> sync(hooks.gradient_groups ? hooks.gradient_groups() : std::vector<NamedParameters<T, D>>{});
 
     // --max-steps and --epochs count the whole run, resumed or not: a run at its budget trains and
@@ -312,7 +314,11 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
     };
     const std::int64_t steps_per_epoch = loader.batches_per_epoch();
     bool budget_left = true, stop = false;
-    for (std::int64_t epoch = run_state.progress.epochs_done + 1; epoch <= o.epochs && budget_left && !stop; ++epoch) {
+    // A signal between epochs: one process stops before the next epoch; ranks learn of it at the
+    // next step, which they then all finish first.
+    auto stop_asked = [&] { return stop || (!world.distributed() && StopSignals::received()); };
+    for (std::int64_t epoch = run_state.progress.epochs_done + 1; epoch <= o.epochs && budget_left && !stop_asked();
+         ++epoch) {
         auto started = std::chrono::steady_clock::now();
         std::vector<double> sums(spec.losses.size(), 0.0);
         std::int64_t steps = 0, samples = 0;
@@ -395,7 +401,7 @@ void train_epochs(const CommonOptions& o, const LoopSpec& spec, aigc::data::Data
         });
     }
     if (root) events->close();
-    if (stop) {
+    if (stop_asked()) {
         // A signal may have reached only some ranks: the others stop as if they had it too.
         const int signal = StopSignals::received() ? StopSignals::received() : SIGTERM;
         if (root)
