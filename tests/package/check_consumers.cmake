@@ -61,6 +61,13 @@ endif()
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/package --config ${CONFIG})
 find_program(app NAMES app PATHS ${WORK_DIR}/package ${WORK_DIR}/package/${CONFIG} NO_DEFAULT_PATH REQUIRED)
 run(${app})
+find_program(app_dist NAMES app_dist PATHS ${WORK_DIR}/package ${WORK_DIR}/package/${CONFIG} NO_DEFAULT_PATH)
+if(EXISTS ${AIGC_BUILD_DIR}/tests/dist/CTestTestfile.cmake AND NOT app_dist)
+  message(FATAL_ERROR "package check: this build has aigc::dist, but find_package(aigc) did not provide it")
+endif()
+if(app_dist)
+  run(${app_dist})
+endif()
 
 # 2. add_subdirectory and FetchContent: configure and generate only (the compile is the same as above).
 foreach(mode subdirectory fetchcontent)
