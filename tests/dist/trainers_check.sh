@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The trainers under mpirun, one case per CTest test (tests/dist/CMakeLists.txt):
-#   trainers_check.sh equal_vae|equal_classifier|equal_gan|resume_across_ranks|layout_mismatch|killed_rank
+#   trainers_check.sh equal_vae|equal_classifier|equal_gan|equal_vae_cuda|resume_across_ranks|layout_mismatch|killed_rank
 # On a synthetic data set (tests/examples/make_idx.sh), 1 thread per rank. "Equal" means: 2 ranks
 # at --batch 8 end with weights within TOLERANCE of each tensor's largest magnitude of one process
 # at --batch 16 (compare_weights). The GAN is compared after 20 steps, not 150: its D and G feed
@@ -44,6 +44,11 @@ case "$case_name" in
 equal_vae) equal "$VAE_MNIST" 150 ;;
 equal_classifier) equal "$CLASSIFIER_MNIST" 150 ;;
 equal_gan) equal "$GAN_MNIST" 20 ;;
+equal_vae_cuda)
+    # --device cuda on the CUDA emulator: gradients through NCCL (the emulator's), a small model.
+    common+=(--device cuda --hidden 64 --latent 8)
+    equal "$VAE_MNIST" 20
+    ;;
 
 resume_across_ranks)
     # 150 steps at a whole batch of 16: uninterrupted on one process; 75 on 2 ranks, then 75 on
