@@ -17,53 +17,22 @@
 #include <aigc/dist/data_parallel.hpp>
 #include <aigc/dist/same_layout.hpp>
 
+#include "dist_checks.hpp"
+
 using namespace aigc;
 
 namespace {
 
-int failures = 0;
-int rank_for_messages = 0;
-
-void check(bool ok, const std::string& what) {
-    if (ok) return;
-    ++failures;
-    std::cerr << "rank " << rank_for_messages << ": FAILED: " << what << "\n";
-}
-
-template <class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
-
-// Rank r holds r + 1 + i / 8 at index i: exact in float and double, sums known in closed form.
-template <class T>
-Tensor<T, Cpu> ranked(index_t n, int rank) {
-    std::vector<T> values(static_cast<std::size_t>(n));
-    for (index_t i = 0; i < n; ++i) values[static_cast<std::size_t>(i)] = T(rank + 1) + T(i) / T(8);
-    return Tensor<T, Cpu>::from_vector(Shape{n}, values);
-}
+using namespace dist_checks;
 
 template <class T>
 void all_reduce_cases(const dist::Communicator& world) {
-    const int size = world.size();
-    const T rank_sum = T(size * (size + 1) / 2);  // sum of rank + 1
     for (index_t n : {1, 17, 1023, 100003}) {
         auto sum = ranked<T>(n, world.rank());
         world.all_reduce(sum, dist::Reduce::sum);
         auto mean = ranked<T>(n, world.rank());
         world.all_reduce(mean, dist::Reduce::mean);
-        auto s = sum.to_vector(), m = mean.to_vector();
-        int wrong_sum = 0, wrong_mean = 0;
-        for (index_t i = 0; i < n; ++i) {
-            T expected = rank_sum + T(size) * T(i) / T(8);
-            wrong_sum += s[static_cast<std::size_t>(i)] != expected;
-            wrong_mean += std::abs(m[static_cast<std::size_t>(i)] - expected / T(size)) > T(1e-6) * expected;
-        }
+        const auto [wrong_sum, wrong_mean] = wrong_sum_and_mean(sum.to_vector(), mean.to_vector(), world.size(), T(1e-6));
         check(wrong_sum == 0, "all_reduce sum of " + std::to_string(n) + " values: " + std::to_string(wrong_sum) + " wrong");
         check(wrong_mean == 0, "all_reduce mean of " + std::to_string(n) + " values: " + std::to_string(wrong_mean) + " wrong");
     }
@@ -81,21 +50,6 @@ struct Mlp {
         net.push_back(std::make_shared<nn::Linear<float>>(6, 3, gen));
     }
 };
-
-Tensor<float, Cpu> rows(index_t first, index_t count, index_t width, float phase) {
-    std::vector<float> v(static_cast<std::size_t>(count * width));
-    for (index_t i = 0; i < count * width; ++i) v[static_cast<std::size_t>(i)] = std::sin(0.37f * float(first * width + i) + phase);
-    return Tensor<float, Cpu>::from_vector(Shape{count, width}, v);
-}
-
-float max_relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-    float scale = 0, diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        scale = std::max(scale, std::abs(b[i]));
-        diff = std::max(diff, std::abs(a[i] - b[i]));
-    }
-    return scale > 0 ? diff / scale : diff;
-}
 
 // Each rank's mean loss over its share of the batch, averaged over ranks by DataParallel, must
 // give the gradient of the mean loss over the whole batch, which every rank also computes alone.

@@ -7,6 +7,8 @@
 #include <aigc/cuda.cuh>
 #include <aigc/dist/nccl.cuh>
 
+#include "dist_checks.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <iostream>
@@ -17,46 +19,23 @@ using namespace aigc;
 
 namespace {
 
-int failures = 0;
-int rank_for_messages = 0;
-
-void check(bool ok, const std::string& what) {
-    if (ok) return;
-    ++failures;
-    std::cerr << "rank " << rank_for_messages << ": FAILED: " << what << "\n";
-}
-
-// Rank r holds r + 1 + i / 8 at index i: exact in float and double.
-template <class T>
-std::vector<T> ranked(index_t n, int rank) {
-    std::vector<T> values(static_cast<std::size_t>(n));
-    for (index_t i = 0; i < n; ++i) values[static_cast<std::size_t>(i)] = T(rank + 1) + T(i) / T(8);
-    return values;
-}
+using namespace dist_checks;
 
 template <class T>
 void collective_cases(const dist::NcclCommunicator& gpus) {
-    const int size = gpus.size();
-    const T rank_sum = T(size * (size + 1) / 2);
     for (index_t n : {1, 17, 1023, 100003}) {
-        auto sum = Tensor<T, Cuda>::from_vector(Shape{n}, ranked<T>(n, gpus.rank()));
+        auto sum = ranked<T, Cuda>(n, gpus.rank());
         gpus.all_reduce(sum, dist::Reduce::sum);
-        auto mean = Tensor<T, Cuda>::from_vector(Shape{n}, ranked<T>(n, gpus.rank()));
+        auto mean = ranked<T, Cuda>(n, gpus.rank());
         gpus.all_reduce(mean, dist::Reduce::mean);
-        const auto s = sum.to_vector(), m = mean.to_vector();
-        int wrong_sum = 0, wrong_mean = 0;
-        for (index_t i = 0; i < n; ++i) {
-            const T expected = rank_sum + T(size) * T(i) / T(8);
-            wrong_sum += s[static_cast<std::size_t>(i)] != expected;
-            wrong_mean += std::abs(m[static_cast<std::size_t>(i)] - expected / T(size)) > T(1e-5) * std::abs(expected);
-        }
+        const auto [wrong_sum, wrong_mean] = wrong_sum_and_mean(sum.to_vector(), mean.to_vector(), gpus.size(), T(1e-5));
         check(wrong_sum == 0, "ncclAllReduce sum of " + std::to_string(n) + ": " + std::to_string(wrong_sum) + " wrong");
         check(wrong_mean == 0, "ncclAllReduce mean of " + std::to_string(n) + ": " + std::to_string(wrong_mean) + " wrong");
     }
-    for (int root = 0; root < size; ++root) {
-        auto t = Tensor<T, Cuda>::from_vector(Shape{33}, ranked<T>(33, gpus.rank()));
+    for (int root = 0; root < gpus.size(); ++root) {
+        auto t = ranked<T, Cuda>(33, gpus.rank());
         gpus.broadcast(t, root);
-        check(t.to_vector() == ranked<T>(33, root), "ncclBroadcast from rank " + std::to_string(root));
+        check(t.to_vector() == ranked<T>(33, root).to_vector(), "ncclBroadcast from rank " + std::to_string(root));
     }
 }
 
@@ -71,22 +50,6 @@ struct Mlp {
         net.push_back(std::make_shared<nn::Linear<float, D>>(17, 3, gen));
     }
 };
-
-template <class D>
-Tensor<float, D> rows(index_t first, index_t count, index_t width, float phase) {
-    std::vector<float> v(static_cast<std::size_t>(count * width));
-    for (index_t i = 0; i < count * width; ++i) v[static_cast<std::size_t>(i)] = std::sin(0.37f * float(first * width + i) + phase);
-    return Tensor<float, D>::from_vector(Shape{count, width}, v);
-}
-
-float max_relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-    float scale = 0, diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        scale = std::max(scale, std::abs(b[i]));
-        diff = std::max(diff, std::abs(a[i] - b[i]));
-    }
-    return scale > 0 ? diff / scale : diff;
-}
 
 // Each rank's loss on its rows, uneven shares (set_share), one bucket and many: the gradients of
 // the whole batch on every GPU, as the CPU computes them alone.
