@@ -540,3 +540,20 @@ TEST_CASE("the seed GAN's generator and discriminator have PyTorch's parameter n
     CHECK(p.shape() == Shape{2, 1});
     for (float v : p.value().to_vector()) CHECK((v > 0.0f && v < 1.0f));
 }
+
+TEST_CASE("set_requires_grad freezes every parameter of a module tree, and thaws it", "[nn][module][freeze]") {
+    Generator gen(4);
+    nn::Sequential<double> net;
+    net.push_back(std::make_shared<nn::Linear<double>>(3, 4, gen));
+    net.push_back(std::make_shared<nn::Tanh<double>>());
+    net.push_back(std::make_shared<nn::Linear<double>>(4, 1, gen));
+    auto x = parameter(Tensor<double>::from_vector({2, 3}, {0.1, -0.2, 0.3, 0.4, 0.5, -0.6}));
+    net.set_requires_grad(false);
+    for (auto& p : net.parameters()) CHECK_FALSE(p.requires_grad());
+    sum(net.forward(x)).backward();  // through the frozen net to its input only
+    CHECK(x.has_grad());
+    for (auto& p : net.parameters()) CHECK_FALSE(p.has_grad());
+    net.set_requires_grad(true);
+    sum(net.forward(x)).backward();
+    for (auto& p : net.parameters()) CHECK(p.has_grad());
+}

@@ -589,3 +589,58 @@ TEST_CASE("an LR scheduler follows its optimizer when it moves and outlives it",
     schedule.set_last_epoch(0);
     CHECK(schedule.lr() == Approx(0.1));
 }
+
+TEST_CASE("Ema follows its closed form, with and without warm-up", "[optim][ema]") {
+    // A parameter held at p after starting at v0: the shadow after t updates is p + d^t (v0 - p).
+    auto w = parameter(Tensor<double, Cpu>::from_vector({3}, {1.0, -2.0, 0.5}));
+    const std::vector<double> v0{1.0, -2.0, 0.5}, p{3.0, 4.0, -1.0};
+    optim::Ema<double, Cpu> ema({{"w", w}}, {.decay = 0.9});
+    w.value().copy_from(Tensor<double, Cpu>::from_vector({3}, p));
+    for (int t = 1; t <= 25; ++t) {
+        ema.update();
+        const auto s = ema.shadow()[0].second.to_vector();
+        for (std::size_t i = 0; i < 3; ++i) CHECK(s[i] == Approx(p[i] + std::pow(0.9, t) * (v0[i] - p[i])).epsilon(1e-12));
+    }
+    CHECK(ema.updates() == 25);
+
+    // Warm-up: update t uses min(decay, (1 + t) / (10 + t)): 2/11 first, the full decay from t = 80 on.
+    auto u = parameter(Tensor<double, Cpu>::from_vector({1}, {0.0}));
+    optim::Ema<double, Cpu> warm({{"u", u}}, {.decay = 0.9, .warmup = true});
+    CHECK(warm.decay_at(1) == Approx(2.0 / 11.0));
+    CHECK(warm.decay_at(80) == Approx(0.9));
+    CHECK(warm.decay_at(1000) == Approx(0.9));
+    u.value().fill(1.0);
+    warm.update();
+    CHECK(warm.shadow()[0].second.item() == Approx(1.0 - 2.0 / 11.0));
+    CHECK_THROWS_WITH((optim::Ema<double, Cpu>({{"u", u}}, {.decay = 1.5})), "Ema: decay must be in [0, 1], given 1.5");
+}
+
+TEST_CASE("Ema::apply swaps the averages in for a scope, and its state resumes the same average", "[optim][ema][state]") {
+    auto w = parameter(Tensor<float, Cpu>::from_vector({2, 2}, {1, 2, 3, 4}));
+    auto b = parameter(Tensor<float, Cpu>::from_vector({2}, {-1, 1}));
+    optim::Ema<float, Cpu> ema({{"w", w}, {"b", b}}, {.decay = 0.5});
+    w.value().fill(9.0f);
+    ema.update();
+    const auto trained = w.value().to_vector();
+    {
+        auto averaged = ema.apply();
+        CHECK(w.value().to_vector() == std::vector<float>{5, 5.5f, 6, 6.5f});
+    }
+    CHECK(w.value().to_vector() == trained);  // bit for bit
+
+    auto state = ema.state();
+    REQUIRE(state.size() == 3);
+    CHECK(state[0].first == "shadow.w");
+    CHECK(state[2].first == "updates");
+    optim::Ema<float, Cpu> resumed({{"w", w}, {"b", b}}, {.decay = 0.5});
+    resumed.load_state(state);
+    CHECK(resumed.updates() == 1);
+    ema.update();
+    resumed.update();
+    CHECK(resumed.shadow()[0].second.to_vector() == ema.shadow()[0].second.to_vector());
+
+    optim::Ema<float, Cpu> other({{"w", w}}, {});
+    CHECK_THROWS_WITH(other.load_state(state), Contains("Ema::load_state: the state does not match these parameters") &&
+                                                  Contains("\"shadow.b\" [2]"));
+    CHECK(other.updates() == 0);
+}

@@ -34,6 +34,12 @@ namespace aigc::fn {
 // ---- binary arithmetic --------------------------------------------------------------------
 struct Add { template <class T> AIGC_HD T operator()(T a, T b) const { return a + b; } };
 struct Sub { template <class T> AIGC_HD T operator()(T a, T b) const { return a - b; } };
+// a + weight (b - a): PyTorch's lerp(start, end, weight), e.g. an average moving towards b.
+template <class T>
+struct Lerp {
+    T weight;
+    AIGC_HD T operator()(T a, T b) const { return a + weight * (b - a); }
+};
 struct Mul { template <class T> AIGC_HD T operator()(T a, T b) const { return a * b; } };
 struct Div { template <class T> AIGC_HD T operator()(T a, T b) const { return a / b; } };
 struct Identity { template <class T> AIGC_HD T operator()(T a) const { return a; } };

@@ -86,12 +86,12 @@ public:
         loss_d.backward();
         opt_d_.step();
 
-        set_requires_grad(*discriminator_, false);
+        discriminator_->set_requires_grad(false);
         V loss_g = bce_with_logits(discriminator_->forward(fake), ones_);
         opt_g_.zero_grad(true);
         loss_g.backward();
         opt_g_.step();
-        set_requires_grad(*discriminator_, true);
+        discriminator_->set_requires_grad(true);
 
         std::vector<T> scores = logits.value().to_vector();
         return {loss_d.item(), loss_g.item(), mean_sigmoid(scores, 0, batch), mean_sigmoid(scores, batch, 2 * batch)};
@@ -181,9 +181,6 @@ private:
         return seq;
     }
 
-    static void set_requires_grad(nn::Module<T, D>& m, bool flag) {
-        for (auto& p : m.parameters()) p.set_requires_grad(flag);
-    }
     // Mean of sigmoid(logits[begin..end)), computed on the host (a few hundred values).
     static double mean_sigmoid(const std::vector<T>& logits, index_t begin, index_t end) {
         double total = 0;

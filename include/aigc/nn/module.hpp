@@ -66,6 +66,11 @@ public:
         });
         return out;
     }
+    // Whether every parameter takes part in autograd: false freezes the module (a GAN's D during
+    // the G step: backward then runs through it without computing its weights' gradients).
+    void set_requires_grad(bool flag) {
+        for (auto& [name, p] : named_parameters()) p.set_requires_grad(flag);
+    }
     // Direct children in registration order.
     std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const {
         return {children_.begin(), children_.end()};

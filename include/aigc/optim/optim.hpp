@@ -1,11 +1,13 @@
 #pragma once
-// aigc::optim: optimizers (fused kernel-table updates), gradient clipping and LR schedules.
+// aigc::optim: optimizers (fused kernel-table updates), gradient clipping, LR schedules and
+// parameter averages (Ema).
 #include "optimizer.hpp"
 #include "sgd.hpp"
 #include "adam.hpp"
 #include "rmsprop.hpp"
 #include "clip.hpp"
 #include "lr_scheduler.hpp"
+#include "ema.hpp"
 
 // Compiled mode (core/compiled.hpp): every optimizer and the gradient clipping functions.
 #define AIGC_INSTANTIATE_OPTIM(EXTERN, T)                                                          \
@@ -16,6 +18,7 @@
     EXTERN template class optim::AdamW<T, Cpu>;                                                    \
     EXTERN template class optim::SGD<T, Cpu>;                                                      \
     EXTERN template class optim::RMSprop<T, Cpu>;                                                  \
+    EXTERN template class optim::Ema<T, Cpu>;                                                      \
     EXTERN template T optim::grad_norm(const std::vector<Var<T, Cpu>>&, double);                   \
     EXTERN template T optim::clip_grad_norm(const std::vector<Var<T, Cpu>>&, double, double, bool); \
     EXTERN template void optim::clip_grad_value(const std::vector<Var<T, Cpu>>&, double);
