@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
     // Not part of a checkpoint: a --resume may continue with another learning rate.
     train_cmd->add_option("--lr", opt.lr, "Adam learning rate of G and D")->capture_default_str()
         ->check(examples::positive_finite());
+    train_cmd->add_option("--ema", opt.ema,
+                          "keep an average of G's weights with this decay (e.g. 0.999); samples, metrics and "
+                          "generator.safetensors use it")
+        ->check(CLI::Range(0.0, 1.0));
     train_cmd->add_option("--classifier", opt.classifier, "classifier for the per-epoch metrics")->capture_default_str();
     train_cmd->add_option("--metric-samples", opt.metric_samples, "images per metric evaluation")
         ->capture_default_str()->check(CLI::Range(2, 10000));

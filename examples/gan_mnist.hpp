@@ -1,6 +1,7 @@
 #pragma once
 // The commands of gan_mnist, written once for any device D (Cpu, Cuda): gan_mnist.cpp parses the
 // command line and calls them; gan_mnist_cuda.cu instantiates them for Cuda where nvcc exists.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -17,6 +18,7 @@ struct GanOptions {
     std::string classifier = "out/classifier/classifier.safetensors";
     index_t metric_samples = 2000;
     double lr = models::GanConfig{}.lr;
+    double ema = 0;  // decay of G's weight average; 0: none
     std::string checkpoint;
     index_t n = 64;
     std::string sample_out = "samples.idx";
@@ -25,6 +27,13 @@ struct GanOptions {
 
 static std::string config_text(const models::GanConfig& c) {
     return "gan latent " + std::to_string(c.latent) + " image " + std::to_string(c.image);
+}
+
+// A training checkpoint's entries for G's weight average (--ema): "ema_g.shadow.<G parameter>", "ema_g.updates".
+constexpr const char* ema_prefix = "ema_g.";
+template <class D>
+bool has_ema(const nn::NamedTensors<float, D>& state) {
+    return std::any_of(state.begin(), state.end(), [](const auto& entry) { return entry.first.rfind(ema_prefix, 0) == 0; });
 }
 
 template <class D>
@@ -52,10 +61,25 @@ void train(const GanOptions& opt) {
     examples::LoopSpec spec{"gan", config_text(config), {"d_loss", "g_loss", "d_real", "d_fake"},
                             scorer ? std::vector<std::string>{"frechet", "score"} : std::vector<std::string>{}};
     examples::LoopHooks<float, D> hooks;
-    hooks.state = [&] { return gan.state(); };
-    hooks.load_state = [&](const auto& saved) { gan.load_state(saved); };
+    // --ema: an average of G's weights, updated after every step; the grids, generator.safetensors
+    // and the metrics use it, and the checkpoint carries it.
+    std::optional<optim::Ema<float, D>> ema;
+    if (opt.ema > 0) ema.emplace(gan.generator().named_parameters(), optim::EmaOptions{.decay = opt.ema});
+    hooks.state = [&] {
+        auto all = gan.state();
+        if (ema) models::append_prefixed(all, ema_prefix, ema->state());
+        return all;
+    };
+    hooks.load_state = [&](const auto& saved) {
+        AIGC_CHECK(has_ema(saved) == ema.has_value(), "--resume: the checkpoint was trained ",
+                   ema ? "without --ema; resume it without --ema, or start a new run with it"
+                       : "with --ema; resume it with the same --ema");
+        if (ema) ema->load_state(models::take_prefix(ema_prefix, saved));
+        gan.load_state(models::select_unprefixed(saved, ema_prefix));
+    };
     hooks.step = [&](const data::Batch<float, D>& batch) {
         auto l = gan.train_step(batch.images, rng);
+        if (ema) ema->update();
         return std::vector<double>{l.discriminator, l.generator, l.real_score, l.fake_score};
     };
     hooks.parameters = [&] {
@@ -69,6 +93,8 @@ void train(const GanOptions& opt) {
         return std::vector{gan.discriminator().named_parameters(), gan.generator().named_parameters()};
     };
     hooks.epoch_end = [&](std::int64_t) {
+        std::optional<typename optim::Ema<float, D>::Applied> averaged;  // G holds the average in here
+        if (ema) averaged.emplace(ema->apply());
         examples::EpochReport report{{}, io::make_image_grid(gan.generate(fixed_noise))};
         io::save_safetensors(fs::path(o.out) / "generator.safetensors", gan.generator_state());
         if (!scorer) return report;
@@ -91,8 +117,14 @@ void sample(const GanOptions& opt) {
     AIGC_CHECK(!opt.checkpoint.empty(), "gan_mnist sample: --checkpoint is required");
     // Either a full training checkpoint or the generator alone.
     auto meta = io::read_safetensors_metadata(opt.checkpoint);
-    if (meta.contains("aigc.kind")) gan.load_state(models::load_checkpoint<float, D>(opt.checkpoint, "gan").second);
-    else io::load_into(opt.checkpoint, gan.generator_state(), {.require_finite = true});
+    if (meta.contains("aigc.kind")) {
+        auto state = models::load_checkpoint<float, D>(opt.checkpoint, "gan").second;
+        // Trained with --ema: the average is the generator to sample from.
+        if (has_ema(state)) gan.load_generator_state(models::take_prefix(std::string(ema_prefix) + "shadow.", state));
+        else gan.load_state(state);
+    } else {
+        io::load_into(opt.checkpoint, gan.generator_state(), {.require_finite = true});
+    }
     // In chunks, straight into the file: memory stays the same for --n 100 and --n 1000000. The
     // noise is drawn chunk after chunk from one generator, as one draw of all n would be.
     constexpr index_t chunk = 1000;

@@ -174,6 +174,31 @@ resume_exact)
         rows=$(($(wc -l <"$work/$name-resumed/metrics.csv") - 1))
         [ "$rows" -eq 2 ] || fail "$name: metrics.csv after resume has $rows epoch rows, expected 2"
     done
+    # G's weight average (--ema) resumes exactly too, and its generator.safetensors is the average.
+    common=(--data "$work/data" --batch 64 --seed 5 "${threads[@]}" --classifier "$work/none.safetensors" --ema 0.9)
+    run "$GAN_MNIST" train "${common[@]}" --out "$work/ema-straight" --epochs 2 &&
+        run "$GAN_MNIST" train "${common[@]}" --out "$work/ema-resumed" --epochs 1 &&
+        run "$GAN_MNIST" train "${common[@]}" --out "$work/ema-resumed" --epochs 2 --resume && {
+        for file in generator.safetensors checkpoint.safetensors; do
+            cmp "$work/ema-straight/$file" "$work/ema-resumed/$file" && echo "ok: gan_mnist --ema $file identical" ||
+                fail "gan_mnist --ema: $file differs between 2 epochs and 1 epoch + --resume"
+        done
+        cmp -s "$work/ema-straight/generator.safetensors" "$work/gan_mnist-straight/generator.safetensors" &&
+            fail "gan_mnist --ema: generator.safetensors holds the trained weights, not their average"
+        # sample takes the average from a training checkpoint: the same images as from generator.safetensors.
+        for from in checkpoint generator; do
+            run "$GAN_MNIST" sample --checkpoint "$work/ema-straight/$from.safetensors" --n 10 --seed 3 \
+                --out "$work/ema-$from.idx"
+        done
+        cmp "$work/ema-checkpoint.idx" "$work/ema-generator.idx" ||
+            fail "gan_mnist --ema: sample from the checkpoint does not use the average"
+        # A checkpoint with an average resumed without --ema (and one without, with it) is refused.
+        local_common=(--data "$work/data" --batch 64 --seed 5 "${threads[@]}" --classifier "$work/none.safetensors")
+        expect_error "the checkpoint was trained with --ema; resume it with the same --ema" \
+            "$GAN_MNIST" train "${local_common[@]}" --out "$work/ema-resumed" --epochs 3 --resume
+        expect_error "the checkpoint was trained without --ema" \
+            "$GAN_MNIST" train "${common[@]}" --out "$work/gan_mnist-resumed" --epochs 3 --resume
+    }
     ;;
 tensorboard)
     # TensorBoard events: a run stopped mid-epoch (step 7), resumed to step 13, then resumed again
