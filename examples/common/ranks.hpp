@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <aigc/all.hpp>
+#include <aigc/dist/launcher.hpp>
 
 #if defined(AIGC_HAVE_MPI)
 #include <aigc/dist/communicator.hpp>
@@ -37,14 +38,6 @@ struct World {  // never constructed: a build without MPI has one process
 inline World*& world_pointer() {
     static World* world = nullptr;
     return world;
-}
-
-// Whether a launcher started this process as one of several (OMPI/PMIx/PMI variables), asked in a
-// build without MPI to refuse instead of training N copies of the run into one folder.
-inline int launched_ranks() {
-    for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
-        if (const char* value = std::getenv(variable)) return std::atoi(value);
-    return 1;
 }
 
 class Ranks {

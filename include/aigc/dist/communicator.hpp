@@ -28,6 +28,7 @@
 
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
+#include "launcher.hpp"
 
 namespace aigc::dist {
 
@@ -54,15 +55,6 @@ MPI_Datatype datatype() {
 }
 
 }  // namespace detail
-
-// Whether this process was started by an MPI launcher (mpirun/mpiexec, srun with PMIx): the
-// trainers decide at start-up whether to initialise MPI at all. Ask before dist::Session: Open
-// MPI's singleton mode sets the same variables when it initialises.
-inline bool launched_by_mpi() {
-    for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "MPI_LOCALNRANKS"})
-        if (std::getenv(variable)) return true;
-    return false;
-}
 
 // A group of processes (MPI_COMM_WORLD duplicated, so our traffic never mixes with a user's).
 class Communicator {
