@@ -148,6 +148,10 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>
 #if defined(AIGC_HAVE_MPI)
     std::optional<aigc::dist::Session> session;
 #endif
+    // Forgotten when run() returns (errors reported, ranks named), before the session finalises MPI.
+    struct ForgetWorld {
+        ~ForgetWorld() { world_pointer() = nullptr; }
+    } forget_world;
     auto report = [&](const char* what) {
         std::cerr << app.get_name() << ": error: " << ranks().prefix() << what << "\n";
 #if defined(AIGC_HAVE_MPI)
@@ -183,22 +187,20 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>
             world_pointer() = &session->world();
         }
 #else
-        AIGC_CHECK(launched_ranks() <= 1, "started as one of ", launched_ranks(),
+        // Several copies, each training the whole run into one folder, would be worse than none.
+        AIGC_CHECK(aigc::dist::launcher_ranks() <= 1, "started as one of ", aigc::dist::launcher_ranks(),
                    " ranks, but this program was built without MPI (apt install libopenmpi-dev, then "
                    "reconfigure); each rank would train the whole run alone");
 #endif
         dispatch();
-        world_pointer() = nullptr;
         return 0;
     } catch (const StoppedBySignal& stop) {
-        world_pointer() = nullptr;
         return 128 + stop.signal;
     } catch (const aigc::Error& e) {
         report(e.what());
     } catch (const std::exception& e) {
         report(e.what());
     }
-    world_pointer() = nullptr;
     return 1;
 }
 
