@@ -52,6 +52,21 @@ std::pair<int, int> wrong_sum_and_mean(const std::vector<T>& sum, const std::vec
     return {wrong_sum, wrong_mean};
 }
 
+// comm.all_reduce of ranked() values on device D, summed and averaged, at awkward lengths; `call`
+// names the collective in the failures.
+template <class T, class D, class Comm>
+void check_all_reduce(const Comm& comm, const std::string& call, T mean_tolerance) {
+    for (aigc::index_t n : {1, 17, 1023, 100003}) {
+        auto sum = ranked<T, D>(n, comm.rank());
+        comm.all_reduce(sum, aigc::dist::Reduce::sum);
+        auto mean = ranked<T, D>(n, comm.rank());
+        comm.all_reduce(mean, aigc::dist::Reduce::mean);
+        const auto [wrong_sum, wrong_mean] = wrong_sum_and_mean(sum.to_vector(), mean.to_vector(), comm.size(), mean_tolerance);
+        check(wrong_sum == 0, call + " sum of " + std::to_string(n) + " values: " + std::to_string(wrong_sum) + " wrong");
+        check(wrong_mean == 0, call + " mean of " + std::to_string(n) + " values: " + std::to_string(wrong_mean) + " wrong");
+    }
+}
+
 // Rows [first, first + count) of a fixed whole batch of `width` columns.
 template <class D = aigc::Cpu>
 aigc::Tensor<float, D> rows(aigc::index_t first, aigc::index_t count, aigc::index_t width, float phase) {

@@ -25,19 +25,6 @@ namespace {
 
 using namespace dist_checks;
 
-template <class T>
-void all_reduce_cases(const dist::Communicator& world) {
-    for (index_t n : {1, 17, 1023, 100003}) {
-        auto sum = ranked<T>(n, world.rank());
-        world.all_reduce(sum, dist::Reduce::sum);
-        auto mean = ranked<T>(n, world.rank());
-        world.all_reduce(mean, dist::Reduce::mean);
-        const auto [wrong_sum, wrong_mean] = wrong_sum_and_mean(sum.to_vector(), mean.to_vector(), world.size(), T(1e-6));
-        check(wrong_sum == 0, "all_reduce sum of " + std::to_string(n) + " values: " + std::to_string(wrong_sum) + " wrong");
-        check(wrong_mean == 0, "all_reduce mean of " + std::to_string(n) + " values: " + std::to_string(wrong_mean) + " wrong");
-    }
-}
-
 // A small MLP whose initial weights depend on `seed`, and a fixed global batch of 12 rows.
 struct Mlp {
     Generator gen;
@@ -153,8 +140,8 @@ int main(int argc, char** argv) {
           "one machine: local rank and size equal the world's");
     check(launched == (world.size() > 1), "launched_by_mpi() agrees with the launch");
 
-    all_reduce_cases<float>(world);
-    all_reduce_cases<double>(world);
+    check_all_reduce<float, Cpu>(world, "all_reduce", 1e-6f);
+    check_all_reduce<double, Cpu>(world, "all_reduce", 1e-6);
 
     // Broadcast from every root: everyone ends with the root's values.
     for (int root = 0; root < world.size(); ++root) {

@@ -23,15 +23,7 @@ using namespace dist_checks;
 
 template <class T>
 void collective_cases(const dist::NcclCommunicator& gpus) {
-    for (index_t n : {1, 17, 1023, 100003}) {
-        auto sum = ranked<T, Cuda>(n, gpus.rank());
-        gpus.all_reduce(sum, dist::Reduce::sum);
-        auto mean = ranked<T, Cuda>(n, gpus.rank());
-        gpus.all_reduce(mean, dist::Reduce::mean);
-        const auto [wrong_sum, wrong_mean] = wrong_sum_and_mean(sum.to_vector(), mean.to_vector(), gpus.size(), T(1e-5));
-        check(wrong_sum == 0, "ncclAllReduce sum of " + std::to_string(n) + ": " + std::to_string(wrong_sum) + " wrong");
-        check(wrong_mean == 0, "ncclAllReduce mean of " + std::to_string(n) + ": " + std::to_string(wrong_mean) + " wrong");
-    }
+    check_all_reduce<T, Cuda>(gpus, "ncclAllReduce", T(1e-5));
     for (int root = 0; root < gpus.size(); ++root) {
         auto t = ranked<T, Cuda>(33, gpus.rank());
         gpus.broadcast(t, root);
