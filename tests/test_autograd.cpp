@@ -263,3 +263,126 @@ TEST_CASE("the gradient-ready hook reports each leaf once, after its last contri
     CHECK(w1.grad().to_vector() == std::vector<double>{2.5, 5.0});
     CHECK(w2.grad().to_vector() == std::vector<double>{1.5, -2.0});
 }
+
+// ---- grad(): gradients returned, and gradients of gradients -----------------------------------
+
+TEST_CASE("grad returns the gradients and leaves every .grad() as it was", "[autograd][grad]") {
+    V x(T::from_vector({2}, {1.0, 2.0}), true), w(T::from_vector({2}, {3.0, -1.0}), true);
+    sum(x * w).backward();  // x.grad = w, w.grad = x
+    V y = sum(square(x) * w);
+    std::vector<V> g = grad(y, {x});
+    REQUIRE(g.size() == 1);
+    CHECK(g[0].value().to_vector() == std::vector<double>{6.0, -4.0});  // 2 x w
+    CHECK_FALSE(g[0].requires_grad());                                   // no create_graph: a constant
+    CHECK(x.grad().to_vector() == std::vector<double>{3.0, -1.0});
+    CHECK(w.grad().to_vector() == std::vector<double>{1.0, 2.0});
+    // Without retain_graph the pass freed the graph, as backward() does.
+    CHECK_THROWS_WITH(y.backward(), Catch::Contains("already freed"));
+}
+
+TEST_CASE("grad with create_graph gives a gradient that can be differentiated again", "[autograd][grad]") {
+    // y = sum(x^3): dy/dx = 3x^2 (a Var), and the gradient of sum(dy/dx) is 6x.
+    V x(T::from_vector({3}, {1.0, -2.0, 0.5}), true);
+    std::vector<V> g = grad(sum(pow(x, 3.0)), {x}, {.create_graph = true});
+    REQUIRE(g[0].requires_grad());
+    CHECK(g[0].value().to_vector() == std::vector<double>{3.0, 12.0, 0.75});
+    sum(g[0]).backward();
+    CHECK(x.grad().to_vector() == std::vector<double>{6.0, -12.0, 3.0});
+    // Third order through the same machinery: d/dx sum(6x) = 6.
+    V x2(T::from_vector({2}, {0.3, 0.7}), true);
+    V d1 = grad(sum(pow(x2, 3.0)), {x2}, {.create_graph = true})[0];
+    V d2 = grad(sum(d1), {x2}, {.create_graph = true})[0];
+    V d3 = grad(sum(d2), {x2})[0];
+    CHECK(d3.value().to_vector() == std::vector<double>{6.0, 6.0});
+}
+
+TEST_CASE("a gradient penalty trains the critic's weights through the gradient (WGAN-GP, R1)", "[autograd][grad]") {
+    // Critic D(x) = sum(tanh(x W^T)) on one sample; penalty = (|dD/dx|^2 - 1)^2 with x an input.
+    V x(T::from_vector({1, 2}, {0.4, -0.3}), true);
+    V w(T::from_vector({2, 2}, {0.5, -1.0, 2.0, 0.25}), true);
+    auto penalty_of = [&](const V& weight) {
+        V dx = grad(sum(tanh(linear(x, weight))), {x}, {.create_graph = true})[0];
+        return square(sum(square(dx)) - 1.0);
+    };
+    V penalty = penalty_of(w);
+    penalty.backward();
+    // Against central differences of the penalty in each weight.
+    for (index_t i = 0; i < 4; ++i) {
+        auto at = [&](double delta) {
+            T moved = w.value().clone();
+            moved.data()[i] += delta;
+            return penalty_of(V(moved)).item();
+        };
+        double numeric = (at(1e-6) - at(-1e-6)) / 2e-6;
+        INFO("weight element " << i);
+        CHECK(w.grad().data()[i] == Approx(numeric).epsilon(1e-6));
+    }
+}
+
+TEST_CASE("backward with retain_graph can run twice and adds both passes", "[autograd][backward][retain_graph]") {
+    V x(T::from_vector({2}, {1.0, 2.0}), true);
+    V y = sum(exp(x) * x);
+    y.backward({.retain_graph = true});
+    std::vector<double> once = grad_of(x);
+    y.backward();
+    for (std::size_t i = 0; i < once.size(); ++i) CHECK(x.grad().to_vector()[i] == Approx(2 * once[i]));
+    CHECK_THROWS_WITH(y.backward(), Catch::Contains("already freed"));
+}
+
+TEST_CASE("grad with retain_graph leaves the graph for backward", "[autograd][grad][retain_graph]") {
+    V x(T::from_vector({2}, {1.0, 2.0}), true);
+    V y = sum(square(x));
+    V g = grad(y, {x}, {.retain_graph = true})[0];
+    y.backward();
+    CHECK(g.value().to_vector() == grad_of(x));
+}
+
+TEST_CASE("grad w.r.t. an interior Var, and with a seed for a non-scalar output", "[autograd][grad]") {
+    V x(T::from_vector({2}, {1.0, 2.0}), true);
+    V h = x * 3.0;  // interior
+    V y = square(h);
+    std::vector<V> g = grad(y, {h, x}, {.grad_output = V(T::from_vector({2}, {1.0, 0.5}))});
+    CHECK(g[0].value().to_vector() == std::vector<double>{6.0, 6.0});    // 2 h seed
+    CHECK(g[1].value().to_vector() == std::vector<double>{18.0, 18.0});  // 2 h seed * 3
+    V z = square(x);
+    CHECK_THROWS_WITH(grad(z, {x}), Catch::Contains("grad: implicit gradient needs a one-element output, got shape [2]"));
+    CHECK_THROWS_WITH(grad(z, {x}, {.grad_output = V(T::ones({3}))}),
+                      Catch::Contains("grad: seed gradient has shape [3], output has [2]"));
+}
+
+TEST_CASE("grad names an unused input, or gives an undefined Var with allow_unused", "[autograd][grad]") {
+    V x(T::from_vector({2}, {1.0, 2.0}), true), unused(T::ones({3}), true), constant(T::ones({2}));
+    unused.grad() = T::ones({3});  // an old gradient must not come back as the answer
+    CHECK_THROWS_WITH(grad(sum(x), {x, unused}),
+                      Catch::Contains("grad: input 1 ('leaf' [3]) is not used to compute the output; pass allow_unused"));
+    for (bool create_graph : {false, true}) {
+        std::vector<V> g = grad(sum(x), {x, unused}, {.create_graph = create_graph, .allow_unused = true});
+        CHECK(g[0].defined());
+        CHECK_FALSE(g[1].defined());
+    }
+    CHECK_THROWS_WITH(grad(sum(x), {constant}), Catch::Contains("grad: input 0 ('leaf' [2]) does not require grad"));
+    CHECK_THROWS_WITH(grad(sum(constant), {x}), Catch::Contains("grad: 'sum' does not require grad"));
+}
+
+TEST_CASE("grad does not call the gradient-ready hooks", "[autograd][grad][hook]") {
+    struct Counter final : GradReadyHook<double, Cpu> {
+        int calls = 0;
+        void backward_started() override { ++calls; }
+        void gradient_ready(Node<double, Cpu>&) override { ++calls; }
+    } counter;
+    V x(T::from_vector({2}, {1.0, 2.0}), true);
+    grad_ready_hooks<double, Cpu>() = {&counter};
+    grad(sum(square(x)), {x});
+    grad(sum(square(x)), {x}, {.create_graph = true});
+    grad_ready_hooks<double, Cpu>().clear();
+    CHECK(counter.calls == 0);
+}
+
+TEST_CASE("grad with create_graph records the gradient even under NoGrad", "[autograd][grad][no_grad]") {
+    V x(T::from_vector({2}, {1.0, 2.0}), true);
+    V y = sum(square(x));
+    NoGrad off;
+    V g = grad(y, {x}, {.create_graph = true})[0];
+    CHECK(g.requires_grad());
+    CHECK_FALSE(grad_enabled());  // restored afterwards
+}

@@ -226,6 +226,35 @@ TEST_CASE("transform matches the CPU backend for 1, 2 and 3 operands with every 
         }
 }
 
+TEST_CASE("transform reads a transposed (strided) operand and the step derivatives like the CPU backend",
+          "[cuda][transform][transpose]") {
+    std::uint64_t seed = 2600;
+    for (Shape2 s : map_shapes) {
+        // y [rows, cols] = x^T for x [cols, rows]: element (i, j) at x[j * rows + i] (aigc::transpose).
+        auto x = random_values(s.rows * s.cols, seed += 10), other = random_values(s.rows * s.cols, seed += 10);
+        std::vector<float> want(x.size());
+        CpuKernels::transform(s.rows, s.cols, fn::Identity{}, want.data(), In<float>{x.data(), 1, s.rows}, false);
+        auto dx = upload(x), dy = upload(std::vector<float>(x.size(), 0.0f));
+        CudaKernels::transform(s.rows, s.cols, fn::Identity{}, dy.data(), In<float>{dx.data(), 1, s.rows}, false);
+        check_close(dy.to_vector(), want, 0.0, 0.0, "transposed operand " + sizes(s.rows, s.cols));
+        // minimum/maximum and the derivatives of clamp, abs and sqrt.
+        auto both = [&](auto f, const std::string& name) {
+            std::vector<float> cpu(x.size());
+            CpuKernels::transform(s.rows, s.cols, f, cpu.data(), In<float>::full(x.data(), s.cols),
+                                  In<float>::full(other.data(), s.cols), false);
+            auto dother = upload(other);
+            CudaKernels::transform(s.rows, s.cols, f, dy.data(), In<float>::full(dx.data(), s.cols),
+                                   In<float>::full(dother.data(), s.cols), false);
+            check_close(dy.to_vector(), cpu, 1e-6, 1e-5, name + " " + sizes(s.rows, s.cols));
+        };
+        both(fn::Minimum{}, "minimum");
+        both(fn::Maximum{}, "maximum");
+        both(fn::ClampGrad<float>{-0.3f, 0.4f}, "clamp_grad");
+        both(fn::AbsGrad{}, "abs_grad");
+        both(fn::SqrtGradFromOutput{}, "sqrt_grad");
+    }
+}
+
 TEST_CASE("transform may write its result over its own operand", "[cuda][transform]") {
     auto x = random_values(100 * 1023, 77);
     std::vector<float> want = x;

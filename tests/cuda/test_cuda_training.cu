@@ -510,6 +510,37 @@ Observed vae_steps() {
     return seen;
 }
 
+// ---- second order: a WGAN-GP critic step with R1, and the ops built for it -------------------
+// 17 x 23 inputs: awkward sizes for the transposes, the axis sums and the strided copies.
+
+template <class D>
+Observed critic_penalty_steps() {
+    using V = Var<float, D>;
+    const index_t batch = 17, in = 23, hidden = 9;
+    V w1 = weight<D>({hidden, in}, 41, 0.3f), b1 = weight<D>({hidden}, 42, 0.1f);
+    V w2 = weight<D>({1, hidden}, 43, 0.3f), b2 = weight<D>({1}, 44, 0.1f);
+    auto opt = adam<D>({w1, b1, w2, b2});
+    auto critic = [&](const V& x) { return linear(tanh(linear(x, w1, b1)), w2, b2); };
+    Observed seen;
+    for (int iteration = 0; iteration < 2; ++iteration) {
+        V real(make<D>({batch, in}, wave(batch * in, 0.3f + iteration)), true);
+        V fake(make<D>({batch, in}, wave(batch * in, 1.1f + iteration, 0.5f)));
+        V slope = grad(sum(critic(real)), {real}, {.create_graph = true})[0];
+        V penalty = mean(square(sqrt(sum(square(slope), 1) + 1e-12f) - 1.0f));
+        V spread = logsumexp(concat({slope, transpose(transpose(slope))}, 0), 0) * 0.01f;
+        V loss = mean(critic(fake)) - mean(critic(real)) + penalty * 10.0f + mean(clamp(spread, -1.0f, 1.0f)) +
+                 mean(maximum(slope, abs(slope) * 0.5f)) + mean(var(slope, 1));
+        opt.zero_grad();
+        loss.backward();
+        seen.tensors.push_back(w1.grad().to_vector());
+        seen.tensors.push_back(w2.grad().to_vector());
+        opt.step();
+        seen.losses.push_back(loss.item());
+    }
+    for (const V& p : {w1, b1, w2, b2}) seen.tensors.push_back(p.value().to_vector());
+    return seen;
+}
+
 }  // namespace
 
 TEST_CASE("linear, leaky_relu and bce_with_logits: forward and backward agree on both devices",
@@ -535,3 +566,9 @@ TEST_CASE("two GAN steps (D, then G through D) give the same losses and weights 
 TEST_CASE("two VAE steps give the same losses and weights on both devices", "[cuda][autograd][vae]") {
     compare(vae_steps<Cuda>(), vae_steps<Cpu>(), 1e-5, 0.0, "VAE steps");
 }
+
+TEST_CASE("a gradient penalty (second order) and the ops around it agree on both devices",
+          "[cuda][autograd][grad][create_graph]") {
+    compare(critic_penalty_steps<Cuda>(), critic_penalty_steps<Cpu>(), 1e-5, 1e-4, "critic steps with penalties");
+}
+

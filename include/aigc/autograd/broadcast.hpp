@@ -66,4 +66,15 @@ void accumulate_reduced(GradDestination<T, D> destination, Broadcast b, index_t 
     }
 }
 
+// The differentiable form of the reduction above: `full`, an operand's gradient at the result's
+// shape `out`, summed down to the operand's layout and shape (sum and reshape are found by ADL
+// where this is instantiated: autograd.hpp includes them).
+template <class T, class D>
+Var<T, D> sum_to(const Var<T, D>& full, Broadcast b, const Shape& out, const Shape& operand) {
+    if (b == Broadcast::full) return full;
+    if (b == Broadcast::scalar) return reshape(sum(full), operand);
+    Var<T, D> matrix = reshape(full, Shape{out.rows(), out.cols()});
+    return reshape(sum(matrix, b == Broadcast::row ? 0 : 1), operand);
+}
+
 }  // namespace aigc::detail

@@ -6,9 +6,11 @@
 //   cross_entropy       logits [batch, classes] with integer labels, log-softmax inside
 //   gaussian_kl         KL(N(mu, exp(logvar)) || N(0, I)) per element
 // Targets are tensors, not Vars: no gradient flows into them.
+#include <limits>
 #include <vector>
 
 #include "ops_reduce.hpp"
+#include "ops_shape.hpp"
 
 namespace aigc {
 
@@ -32,38 +34,51 @@ inline void check_same(const char* op, const char* input_name, const Shape& inpu
                " (they must be equal)");
 }
 
-// loss_i = f(x_i, t_i); grad_x = grad(g_i, x_i, t_i).
-template <class T, class D, class Loss, class Grad>
+// loss_i = f(x_i, t_i); grad_x = grad(g_i, x_i, t_i), or g * graph_derivative(x, t) as ops.
+template <class T, class D, class Loss, class Grad, class GraphDerivative>
 Var<T, D> pointwise_loss(const char* op, const char* input_name, const Var<T, D>& x, const Tensor<T, D>& target,
-                         Loss loss, Grad grad) {
+                         Loss loss, Grad grad, GraphDerivative graph_derivative) {
     check_same(op, input_name, x.shape(), "target", target.shape());
     Tensor<T, D> out(x.shape());
     Kernels<D>::transform(out.rows(), out.cols(), loss, out.data(), x.value().in(), target.in(), false);
-    return make_result(std::move(out), op, {x}, [grad, xv = x.value(), target](Node<T, D>& self) {
-        auto [g, accumulate] = self.inputs[0]->grad_destination();
-        Kernels<D>::transform(g.rows(), g.cols(), grad, g.data(), self.grad.in(), xv.in(), target.in(), accumulate);
-    });
+    return make_result(
+        std::move(out), op, {x},
+        [grad, xv = x.value(), target](Node<T, D>& self) {
+            auto [g, accumulate] = self.inputs[0]->grad_destination();
+            Kernels<D>::transform(g.rows(), g.cols(), grad, g.data(), self.grad.in(), xv.in(), target.in(), accumulate);
+        },
+        [graph_derivative, target](GraphGradient<T, D>& graph) {
+            graph.give(0, graph.grad() * graph_derivative(graph.input(0), Var<T, D>(target)));
+        });
 }
 }  // namespace detail
 
 template <class T, class D>
 Var<T, D> bce(const Var<T, D>& probabilities, const Tensor<T, D>& target, Reduction r = Reduction::mean) {
     return detail::reduce(
-        detail::pointwise_loss("bce", "probabilities", probabilities, target, fn::Bce{}, fn::BceGrad{}), r);
+        detail::pointwise_loss("bce", "probabilities", probabilities, target, fn::Bce{}, fn::BceGrad{},
+                               [](const Var<T, D>& p, const Var<T, D>& t) {
+                                   // (p - t) / max(p (1 - p), 1e-12), as the tensor form
+                                   return (p - t) / clamp(p - square(p), T(1e-12), std::numeric_limits<T>::max());
+                               }),
+        r);
 }
 
 template <class T, class D>
 Var<T, D> bce_with_logits(const Var<T, D>& logits, const Tensor<T, D>& target, Reduction r = Reduction::mean) {
     return detail::reduce(
         detail::pointwise_loss("bce_with_logits", "logits", logits, target, fn::BceWithLogits{},
-                               fn::BceWithLogitsGrad{}),
+                               fn::BceWithLogitsGrad{},
+                               [](const Var<T, D>& x, const Var<T, D>& t) { return sigmoid(x) - t; }),
         r);
 }
 
 template <class T, class D>
 Var<T, D> mse(const Var<T, D>& prediction, const Tensor<T, D>& target, Reduction r = Reduction::mean) {
     return detail::reduce(
-        detail::pointwise_loss("mse", "prediction", prediction, target, fn::SquaredError{}, fn::SquaredErrorGrad{}), r);
+        detail::pointwise_loss("mse", "prediction", prediction, target, fn::SquaredError{}, fn::SquaredErrorGrad{},
+                               [](const Var<T, D>& x, const Var<T, D>& t) { return (x - t) * T(2); }),
+        r);
 }
 
 // logits [batch, classes], labels[i] in [0, classes) -> per-example loss [batch] before reduction.
@@ -96,12 +111,17 @@ Var<T, D> cross_entropy(const Var<T, D>& logits, const std::vector<int>& labels,
     K::transform(1, batch, fn::LogSumExpMinus{}, loss.data(), In<T>::full(row_max.data(), batch),
                  In<T>::full(row_sum.data(), batch), In<T>::full(picked.data(), batch), false);
     K::transform(batch, classes, fn::Div{}, prob.data(), prob.in(), In<T>::col(row_sum.data()), false);  // softmax
-    auto per_example =
-        detail::make_result(std::move(loss), "cross_entropy", {logits}, [prob, target](Node<T, D>& self) {
+    auto per_example = detail::make_result(
+        std::move(loss), "cross_entropy", {logits},
+        [prob, target](Node<T, D>& self) {
             auto [g, accumulate] = self.inputs[0]->grad_destination();
             // d/dx_ij = g_i (softmax_ij - onehot_ij)
             Kernels<D>::transform(g.rows(), g.cols(), fn::ProbMinusTarget{}, g.data(), In<T>::col(self.grad.data()),
                                   prob.in(), target.in(), accumulate);
+        },
+        [batch, target](GraphGradient<T, D>& graph) {
+            Var<T, D> g = reshape(graph.grad(), Shape{batch, 1});
+            graph.give(0, g * (softmax(graph.input(0), 1) - Var<T, D>(target)));
         });
     return detail::reduce(per_example, r);
 }
@@ -127,6 +147,9 @@ Var<T, D> gaussian_kl(const Var<T, D>& mu, const Var<T, D>& logvar, Reduction r 
             Kernels<D>::transform(rows, cols, fn::GaussianKlGradLogvar{}, g.data(), self.grad.in(), lv.in(),
                                   accumulate);
         }
+    }, [](GraphGradient<T, D>& graph) {  // d/dmu = mu, d/dlogvar = (e^logvar - 1) / 2
+        if (graph.needs(0)) graph.give(0, graph.grad() * graph.input(0));
+        if (graph.needs(1)) graph.give(1, graph.grad() * ((exp(graph.input(1)) - T(1)) * T(0.5)));
     });
     return detail::reduce(kl, r);
 }

@@ -1,10 +1,26 @@
 #pragma once
-// matmul and linear (x W^T + b). linear broadcasts the bias into the output first and lets the
+// transpose, matmul and linear (x W^T + b). linear broadcasts the bias into the output first and lets the
 // GEMM accumulate onto it (beta = 1): no separate add kernel and no temporary, but not fused either --
 // the bias write is one pass over the output, and the GEMM then reads what it adds to.
 #include "var.hpp"
 
 namespace aigc {
+
+// x [rows, cols] -> [cols, rows]: a copy through a strided operand (element (i, j) read at x[j, i]).
+template <class T, class D>
+Var<T, D> transpose(const Var<T, D>& x) {
+    AIGC_CHECK(x.shape().rank() == 2, "transpose: expected a matrix [rows, cols], given ", x.shape());
+    index_t rows = x.shape()[0], cols = x.shape()[1];
+    Tensor<T, D> out(Shape{cols, rows});
+    Kernels<D>::transform(cols, rows, fn::Identity{}, out.data(), In<T>{x.value().data(), 1, cols}, false);
+    return detail::make_result(
+        std::move(out), "transpose", {x},
+        [rows, cols](Node<T, D>& self) {
+            auto [g, accumulate] = self.inputs[0]->grad_destination();
+            Kernels<D>::transform(rows, cols, fn::Identity{}, g.data(), In<T>{self.grad.data(), 1, rows}, accumulate);
+        },
+        [](GraphGradient<T, D>& graph) { graph.give(0, transpose(graph.grad())); });
+}
 
 // a [m, k] . b [k, n] -> [m, n]
 template <class T, class D>
@@ -29,6 +45,9 @@ Var<T, D> matmul(const Var<T, D>& a, const Var<T, D>& b) {
             auto [gb, accumulate] = nb.grad_destination();
             Kernels<D>::gemm(true, false, k, n, m, T(1), av.data(), self.grad.data(), T(accumulate), gb.data());
         }
+    }, [](GraphGradient<T, D>& graph) {
+        if (graph.needs(0)) graph.give(0, matmul(graph.grad(), transpose(graph.input(1))));
+        if (graph.needs(1)) graph.give(1, matmul(transpose(graph.input(0)), graph.grad()));
     });
 }
 
@@ -72,8 +91,14 @@ Var<T, D> linear(const Var<T, D>& x, const Var<T, D>& weight, const Var<T, D>& b
             Kernels<D>::sum_cols(batch, out_features, g, gb.data(), accumulate);
         }
     };
-    if (has_bias) return detail::make_result(std::move(out), "linear", {x, weight, bias}, backward);
-    return detail::make_result(std::move(out), "linear", {x, weight}, backward);
+    auto graph_backward = [](GraphGradient<T, D>& graph) {
+        const Var<T, D>& g = graph.grad();
+        if (graph.needs(0)) graph.give(0, matmul(g, graph.input(1)));
+        if (graph.needs(1)) graph.give(1, matmul(transpose(g), graph.input(0)));
+        if (graph.given().size() > 2 && graph.needs(2)) graph.give(2, sum(g, 0));
+    };
+    if (has_bias) return detail::make_result(std::move(out), "linear", {x, weight, bias}, backward, graph_backward);
+    return detail::make_result(std::move(out), "linear", {x, weight}, backward, graph_backward);
 }
 
 }  // namespace aigc

@@ -1,7 +1,7 @@
 #pragma once
 // Dropout (inverted): in training, zero each element with probability p and scale the survivors
 // by 1/(1-p); in evaluation, the identity.
-#include "var.hpp"
+#include "ops_arith.hpp"
 
 namespace aigc {
 
@@ -18,10 +18,13 @@ Var<T, D> dropout(const Var<T, D>& x, double p, bool training, Generator& gen) {
     Kernels<D>::transform(rows, cols, fn::DropoutMask<T>{keep, scale}, mask.data(), mask.in(), false);
     Tensor<T, D> out(x.shape());
     Kernels<D>::transform(rows, cols, fn::Mul{}, out.data(), x.value().in(), mask.in(), false);
-    return detail::make_result(std::move(out), "dropout", {x}, [mask](Node<T, D>& self) {
-        auto [g, accumulate] = self.inputs[0]->grad_destination();
-        Kernels<D>::transform(g.rows(), g.cols(), fn::Mul{}, g.data(), self.grad.in(), mask.in(), accumulate);
-    });
+    return detail::make_result(
+        std::move(out), "dropout", {x},
+        [mask](Node<T, D>& self) {
+            auto [g, accumulate] = self.inputs[0]->grad_destination();
+            Kernels<D>::transform(g.rows(), g.cols(), fn::Mul{}, g.data(), self.grad.in(), mask.in(), accumulate);
+        },
+        [mask](GraphGradient<T, D>& graph) { graph.give(0, graph.grad() * Var<T, D>(mask)); });
 }
 
 }  // namespace aigc

@@ -3,6 +3,11 @@
 // of ops) the inputs and a closure that pushes the node's gradient into them. backward() sorts
 // the graph reachable from the root topologically and runs the closures once, in reverse order
 // (micrograd's scheme). Leaf gradients accumulate across backward() calls until zero_grad().
+//
+// Each closure has two forms. On plain tensors (fused kernels, nothing recorded) for backward()
+// and grad(); and, given a GraphGradient, written with differentiable ops on Vars, so that
+// grad(..., {.create_graph = true}) returns gradients that are themselves part of a graph and can
+// enter a loss (WGAN-GP, R1) and be differentiated again (autograd/grad.hpp).
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -26,6 +31,20 @@ inline bool& grad_mode() {
 
 inline bool grad_enabled() { return detail::grad_mode(); }
 
+// RAII: graphs are recorded while a GradMode(true) is alive even inside a NoGrad (a penalty that
+// needs a gradient, computed in an otherwise gradient-free evaluation), and not while a
+// GradMode(false) is.
+class GradMode {
+public:
+    explicit GradMode(bool enabled) : previous_(detail::grad_mode()) { detail::grad_mode() = enabled; }
+    ~GradMode() { detail::grad_mode() = previous_; }
+    GradMode(const GradMode&) = delete;
+    GradMode& operator=(const GradMode&) = delete;
+
+private:
+    bool previous_;
+};
+
 // RAII: no graph is recorded while a NoGrad is alive (evaluation, sampling, optimizer updates).
 class NoGrad {
 public:
@@ -47,13 +66,18 @@ struct GradDestination {
 };
 
 template <class T, class D>
-struct Node {
+class GraphGradient;
+
+template <class T, class D>
+struct Node : std::enable_shared_from_this<Node<T, D>> {
     Tensor<T, D> value;
     Tensor<T, D> grad;  // allocated (zeros) the first time a gradient arrives
     bool requires_grad = false;
     const char* op = "leaf";
     std::vector<std::shared_ptr<Node>> inputs;
-    std::function<void(Node&)> backward;  // reads this->grad, accumulates into inputs' grads
+    // Without a GraphGradient: reads this->grad and accumulates into the inputs' grads. With one:
+    // reads its grad() and gives each input's gradient as a Var (see GraphGradient).
+    std::function<void(Node&, GraphGradient<T, D>*)> backward;
     bool released = false;                // the graph below was freed by a backward pass
 
     // The gradient buffer, created as zeros on first use so closures can always accumulate.
@@ -109,6 +133,12 @@ std::vector<GradReadyHook<T, D>*>& grad_ready_hooks() {
     return hooks;
 }
 
+struct BackwardOptions {
+    // Keep the graph so that backward() (or grad()) can run through it again; by default it is
+    // freed as the pass goes, since a training step needs it once.
+    bool retain_graph = false;
+};
+
 template <class T, class D = Cpu>
 class Var {
 public:
@@ -152,33 +182,78 @@ public:
     }
 
     // Back-propagates from a scalar (d self/d self = 1).
-    void backward() {
+    void backward(BackwardOptions options = {}) {
         AIGC_CHECK(numel() == 1, "backward: implicit gradient needs a scalar output, got shape ", shape(),
                    "; pass a seed gradient of that shape");
-        backward(Tensor::ones(shape()));
+        backward(Tensor::ones(shape()), options);
     }
 
     // Back-propagates with d loss/d self = seed.
-    void backward(const Tensor& seed);
+    void backward(const Tensor& seed, BackwardOptions options = {});
 
 private:
-    // Iterative DFS post-order, so deep graphs cannot overflow the call stack.
-    std::vector<Node*> topological_order() const;
-
     std::shared_ptr<Node> node_;
 };
 
-// Defined out of the class, so they are not inline: compiled mode's extern declarations
-// (core/compiled.hpp) then keep programs from compiling them again.
+namespace detail {
+// The nodes reachable from root that require a gradient, each input before its consumers:
+// an iterative DFS post-order, so deep graphs cannot overflow the call stack.
 template <class T, class D>
-void Var<T, D>::backward(const Tensor& seed) {
-    AIGC_CHECK(node_->requires_grad, "backward: '", node_->op,
+std::vector<Node<T, D>*> topological_order(Node<T, D>* root, const char* caller) {
+    std::vector<Node<T, D>*> order;
+    std::unordered_set<Node<T, D>*> visited;
+    std::vector<std::pair<Node<T, D>*, std::size_t>> stack{{root, 0}};
+    visited.insert(root);
+    while (!stack.empty()) {
+        auto& [n, next] = stack.back();
+        if (next < n->inputs.size()) {
+            Node<T, D>* child = n->inputs[next++].get();
+            // A node freed by an earlier backward() has lost its inputs: going on would silently
+            // drop every gradient below it (two losses sharing a subgraph, e.g. a non-detached fake).
+            AIGC_CHECK(!child->released, caller, ": the graph through '", child->op,
+                       "' was already freed by an earlier backward(); recompute the forward pass, "
+                       "detach() the part that is shared between the two losses, or pass retain_graph");
+            if (child->requires_grad && visited.insert(child).second) stack.push_back({child, 0});
+        } else {
+            order.push_back(n);
+            stack.pop_back();
+        }
+    }
+    return order;
+}
+
+// After a pass: interior gradients are dropped (a second pass through a retained graph must not
+// add to them), and without retain_graph the closures and links too -- interior values, gradients
+// and closures would otherwise live as long as the loss Var. Leaves keep their gradients.
+template <class T, class D>
+void finish_pass(const std::vector<Node<T, D>*>& order, bool retain_graph) {
+    for (Node<T, D>* n : order) {
+        if (!n->backward) continue;
+        n->grad = Tensor<T, D>();
+        if (retain_graph) continue;
+        n->backward = nullptr;
+        n->inputs.clear();
+        n->released = true;
+    }
+}
+
+template <class T, class D>
+void check_root(const Node<T, D>& root, const Shape& seed, const char* caller) {
+    AIGC_CHECK(root.requires_grad, caller, ": '", root.op,
                "' does not require grad (no input requires grad, or it ran under NoGrad)");
-    AIGC_CHECK(seed.shape() == shape(), "backward: seed gradient has shape ", seed.shape(), ", output has ",
-               shape());
-    AIGC_CHECK(!node_->released, "backward: the graph of '", node_->op,
+    AIGC_CHECK(seed == root.value.shape(), caller, ": seed gradient has shape ", seed, ", output has ",
+               root.value.shape());
+    AIGC_CHECK(!root.released, caller, ": the graph of '", root.op,
                "' was already freed by an earlier backward(); recompute the forward pass");
-    std::vector<Node*> order = topological_order();
+}
+}  // namespace detail
+
+// Defined out of the class, so it is not inline: compiled mode's extern declarations
+// (core/compiled.hpp) then keep programs from compiling it again.
+template <class T, class D>
+void Var<T, D>::backward(const Tensor& seed, BackwardOptions options) {
+    detail::check_root(*node_, seed.shape(), "backward");
+    std::vector<Node*> order = detail::topological_order(node_.get(), "backward");
     Tensor& g = node_->grad_buffer();
     Kernels<D>::transform(g.rows(), g.cols(), fn::Identity{}, g.data(), seed.in(), true);
     // With hooks: the leaves whose last consumer (in the reverse order below) is order[i], in
@@ -199,48 +274,15 @@ void Var<T, D>::backward(const Tensor& seed) {
     for (std::size_t k = order.size(); k-- > 0;) {
         Node& n = *order[k];
         if (n.backward && n.grad.defined()) {
-            n.backward(n);
+            n.backward(n, nullptr);
             if (anomaly_mode_enabled()) detail::check_backward<T, D>(n);
         }
         if (hook)
             for (Node* leaf : ready_at[k])
                 for (auto* h : hooks) h->gradient_ready(*leaf);
     }
-    // Free the graph below the root, keeping leaves (parameters) and their gradients:
-    // interior values, gradients and closures would otherwise live as long as the loss Var.
-    for (Node* n : order) {
-        if (n->backward) {
-            n->backward = nullptr;
-            n->inputs.clear();
-            n->grad = Tensor();
-            n->released = true;
-        }
-    }
+    detail::finish_pass(order, options.retain_graph);
     for (auto* h : hooks) h->backward_finished();
-}
-
-template <class T, class D>
-auto Var<T, D>::topological_order() const -> std::vector<Node*> {
-    std::vector<Node*> order;
-    std::unordered_set<Node*> visited;
-    std::vector<std::pair<Node*, std::size_t>> stack{{node_.get(), 0}};
-    visited.insert(node_.get());
-    while (!stack.empty()) {
-        auto& [n, next] = stack.back();
-        if (next < n->inputs.size()) {
-            Node* child = n->inputs[next++].get();
-            // A node freed by an earlier backward() has lost its inputs: going on would silently
-            // drop every gradient below it (two losses sharing a subgraph, e.g. a non-detached fake).
-            AIGC_CHECK(!child->released, "backward: the graph through '", child->op,
-                       "' was already freed by an earlier backward(); recompute the forward pass, or "
-                       "detach() the part that is shared between the two losses");
-            if (child->requires_grad && visited.insert(child).second) stack.push_back({child, 0});
-        } else {
-            order.push_back(n);
-            stack.pop_back();
-        }
-    }
-    return order;
 }
 
 // A trainable leaf: requires_grad = true.
@@ -274,22 +316,74 @@ template <class T, class D>
     return node;
 }
 
-// Builds the result node of an op. The closure is kept only when some input needs a gradient and
-// grad mode is on; otherwise the result is a plain constant (no graph, no saved tensors).
-template <class T, class D, class Backward>
-Var<T, D> make_result(Tensor<T, D> value, const char* op, std::span<const Var<T, D>> inputs, Backward&& backward) {
+// Builds the result node of an op from its two backward forms: `backward(Node& self)` on tensors,
+// and `graph_backward(GraphGradient& g)` with differentiable ops (see GraphGradient). They are kept
+// only when some input needs a gradient and grad mode is on; otherwise the result is a plain
+// constant (no graph, no saved tensors).
+template <class T, class D, class Backward, class GraphBackward>
+Var<T, D> make_result(Tensor<T, D> value, const char* op, std::span<const Var<T, D>> inputs, Backward&& backward,
+                      GraphBackward&& graph_backward) {
     std::shared_ptr<Node<T, D>> node = result_node(std::move(value), op, inputs);
-    if (node->requires_grad) node->backward = std::forward<Backward>(backward);
+    if (node->requires_grad)
+        node->backward = [backward = std::forward<Backward>(backward),
+                          graph_backward = std::forward<GraphBackward>(graph_backward)](
+                             Node<T, D>& self, GraphGradient<T, D>* graph) {
+            if (graph) graph_backward(*graph);
+            else backward(self);
+        };
     return Var<T, D>(std::move(node));
 }
 
-// make_result(out, "add", {a, b}, closure): the inputs as a braced list.
+// An op with only the tensor form (a user's custom op): backward() and grad() work through it,
+// grad with create_graph names it and stops.
 template <class T, class D, class Backward>
+Var<T, D> make_result(Tensor<T, D> value, const char* op, std::span<const Var<T, D>> inputs, Backward&& backward) {
+    return make_result(std::move(value), op, inputs, std::forward<Backward>(backward), [op](GraphGradient<T, D>&) {
+        fail(concat("grad with create_graph: op '", op,
+                    "' has no differentiable backward (make_result was given no graph form)"));
+    });
+}
+
+// make_result(out, "add", {a, b}, closures...): the inputs as a braced list.
+template <class T, class D, class... Backward>
 Var<T, D> make_result(Tensor<T, D> value, const char* op, std::initializer_list<Var<T, D>> inputs,
-                      Backward&& backward) {
+                      Backward&&... backward) {
     return make_result(std::move(value), op, std::span<const Var<T, D>>(inputs.begin(), inputs.size()),
-                       std::forward<Backward>(backward));
+                       std::forward<Backward>(backward)...);
 }
 }  // namespace detail
+
+// What an op's differentiable backward is given (grad with create_graph): the gradient of its
+// result as a Var, its inputs and its result as Vars, and which inputs need a gradient. It gives
+// each needed input's gradient, of that input's shape, built from differentiable ops -- so the
+// gradient is itself a graph, e.g. tanh gives grad() * (1 - square(output())).
+template <class T, class D>
+class GraphGradient {
+public:
+    GraphGradient(Node<T, D>& self, Var<T, D> grad, std::vector<char> needed)
+        : self_(self), grad_(std::move(grad)), needed_(std::move(needed)), given_(self.inputs.size()) {}
+
+    const Var<T, D>& grad() const { return grad_; }
+    Var<T, D> output() const { return Var<T, D>(self_.shared_from_this()); }
+    Var<T, D> input(std::size_t i) const { return Var<T, D>(self_.inputs[i]); }
+    bool needs(std::size_t i) const { return needed_[i] != 0; }
+
+    // The gradient of input i; given at most once per input.
+    void give(std::size_t i, Var<T, D> gradient) {
+        AIGC_CHECK(i < given_.size(), "grad: op '", self_.op, "' gave a gradient for input ", i, " of ",
+                   given_.size());
+        const Shape& expected = self_.inputs[i]->value.shape();
+        AIGC_CHECK(gradient.shape() == expected, "grad: op '", self_.op, "' gave a gradient of shape ",
+                   gradient.shape(), " for its input ", i, " of shape ", expected);
+        given_[i] = std::move(gradient);
+    }
+    std::vector<Var<T, D>>& given() { return given_; }
+
+private:
+    Node<T, D>& self_;
+    Var<T, D> grad_;
+    std::vector<char> needed_;
+    std::vector<Var<T, D>> given_;
+};
 
 }  // namespace aigc

@@ -244,3 +244,31 @@ struct LogSumExpMinus {
     template <class T> AIGC_HD T operator()(T m, T s, T picked) const { return m + std::log(s) - picked; }
 };
 }  // namespace aigc::fn
+
+namespace aigc::fn {
+// ---- functions whose derivative is a step: forward, and the derivative as a mask ------------
+struct Sqrt { template <class T> AIGC_HD T operator()(T x) const { return std::sqrt(x); } };
+struct SqrtGradFromOutput {  // d sqrt = 1 / (2 y)
+    template <class T> AIGC_HD T operator()(T g, T y) const { return g / (T(2) * y); }
+};
+// abs and clamp themselves are in optim_math.hpp (gradient clipping uses them too).
+// PyTorch's sign(x) as abs's derivative: 0 at 0.
+struct AbsGrad {
+    template <class T> AIGC_HD T operator()(T g, T x) const { return x > T(0) ? g : x < T(0) ? -g : T(0); }
+};
+// PyTorch: the gradient passes where low <= x <= high, the bounds included.
+template <class T>
+struct ClampGrad {
+    T low, high;
+    AIGC_HD T operator()(T g, T x) const { return x >= low && x <= high ? g : T(0); }
+};
+struct Minimum { template <class T> AIGC_HD T operator()(T a, T b) const { return b < a ? b : a; } };
+struct Maximum { template <class T> AIGC_HD T operator()(T a, T b) const { return b > a ? b : a; } };
+// d minimum(a, b)/da (and, swapped, d/db): g where a is the smaller, g/2 on a tie (as PyTorch).
+struct MinimumGrad {
+    template <class T> AIGC_HD T operator()(T g, T a, T b) const { return a < b ? g : a == b ? g / T(2) : T(0); }
+};
+struct MaximumGrad {
+    template <class T> AIGC_HD T operator()(T g, T a, T b) const { return a > b ? g : a == b ? g / T(2) : T(0); }
+};
+}  // namespace aigc::fn

@@ -68,6 +68,9 @@
 
 namespace aigc::io::detail {
 namespace {
+// stb calls abs() on ints unqualified; from in here that would find aigc::abs (a Var op) first
+// and never look further out.
+using ::abs;
 #if __has_include(<stb/stb_image_write.h>)
 #include <stb/stb_image_write.h>
 #else
