@@ -1,5 +1,6 @@
 // Finite-difference gradient checks (double precision) for every differentiable op and loss, in the
-// spirit of dlib's test_layer: one generic routine, aigc::gradcheck, applied to each op in turn.
+// spirit of dlib's test_layer: generic routines, aigc::gradcheck (first order) and
+// aigc::gradgradcheck (second order: the op's differentiable backward), applied to each op in turn.
 // Inputs are deterministic waves kept away from kinks (relu at 0) and domain edges (log at 0).
 #include <catch2/catch.hpp>
 
@@ -9,6 +10,7 @@
 
 #include <aigc/autograd/autograd.hpp>
 #include <aigc/autograd/gradcheck.hpp>
+#include <aigc/nn/nn.hpp>
 
 using namespace aigc;
 
@@ -32,10 +34,14 @@ T away_from_zero(T t, double gap = 0.1) {
     return t;
 }
 
+// First and second order: the gradient, and the gradient of the gradient (grad with create_graph).
 void expect_gradients_match(const CheckedFunction& f, const std::vector<T>& inputs) {
-    GradcheckResult result = gradcheck(f, inputs);
-    INFO(result.message);
-    CHECK(result.ok);
+    GradcheckResult first = gradcheck(f, inputs);
+    INFO(first.message);
+    CHECK(first.ok);
+    GradcheckResult second = gradgradcheck(f, inputs);
+    INFO(second.message);
+    CHECK(second.ok);
 }
 
 const char* reduction_name(Reduction r) {
@@ -251,6 +257,148 @@ TEST_CASE("gradcheck: dropout with a generator re-seeded on every call", "[autog
     expect_gradients_match([&gen](const Inputs& v) { return dropout(v[0], 0.3, false, gen); }, {x});  // identity
 }
 
+TEST_CASE("gradcheck: concat, stack and slice along every axis of a rank-3 tensor",
+          "[autograd][gradcheck][concat][stack][slice]") {
+    for (int axis : {0, 1, 2, -1}) {
+        INFO("axis " << axis);
+        const int a = axis < 0 ? axis + 3 : axis;
+        Shape first{3, 3, 4}, second = detail::resized_shape(first, a, 2);
+        expect_gradients_match([=](const Inputs& v) { return concat({v[0], v[1], v[0]}, axis); },
+                               {wave(first), wave(second, 0.5, 0.9)});
+        expect_gradients_match([=](const Inputs& v) { return slice(v[0], axis, 1, 2); }, {wave(first)});
+        expect_gradients_match([=](const Inputs& v) { return slice(v[0], axis, 0, 1) * 2.0; }, {wave(first)});
+    }
+    for (int axis : {0, 1, 2, 3, -1}) {
+        INFO("stack axis " << axis);
+        expect_gradients_match([=](const Inputs& v) { return stack({v[0], v[1]}, axis); },
+                               {wave({2, 3, 2}), wave({2, 3, 2}, 0.5, 0.9)});
+    }
+}
+
+TEST_CASE("concat, stack and slice put each element where PyTorch does", "[autograd][concat][stack][slice]") {
+    V a(T::from_vector({2, 2}, {1, 2, 3, 4})), b(T::from_vector({1, 2}, {5, 6}));
+    CHECK(concat({a, b}, 0).value().to_vector() == std::vector<double>{1, 2, 3, 4, 5, 6});
+    CHECK(concat({a, a}).value().to_vector() == std::vector<double>{1, 2, 1, 2, 3, 4, 3, 4});
+    V s = stack({a, a * 10.0}, 1);
+    CHECK(s.shape() == Shape{2, 2, 2});
+    CHECK(s.value().to_vector() == std::vector<double>{1, 2, 10, 20, 3, 4, 30, 40});
+    CHECK(slice(s, 2, 1, 1).value().to_vector() == std::vector<double>{2, 20, 4, 40});
+    CHECK(transpose(a).value().to_vector() == std::vector<double>{1, 3, 2, 4});
+    CHECK_THROWS_WITH(concat({a, V(T::zeros({2, 3}))}, 0),
+                      Catch::Contains("concat: part 1 has shape [2, 3], part 0 has [2, 2]; they may differ only along axis 0"));
+    CHECK_THROWS_WITH(slice(a, 1, 1, 2), Catch::Contains("slice: [1, 3) is out of range for axis 1 of [2, 2]"));
+    CHECK_THROWS_WITH(sum(a, 2), Catch::Contains("sum: axis 2 is out of range for [2, 2]"));
+}
+
+TEST_CASE("gradcheck: transpose and matmul through it", "[autograd][gradcheck][transpose]") {
+    expect_gradients_match([](const Inputs& v) { return transpose(v[0]); }, {wave({3, 5})});
+    expect_gradients_match([](const Inputs& v) { return matmul(transpose(v[0]), v[0]); }, {wave({3, 2})});
+}
+
+TEST_CASE("gradcheck: minimum, maximum and lerp", "[autograd][gradcheck][minimum][maximum][lerp]") {
+    T a = wave({3, 4}, 1.0, 0.37, 0.1), b = wave({3, 4}, 1.0, 0.91, 0.7);  // no ties
+    expect_gradients_match([](const Inputs& v) { return minimum(v[0], v[1]) * v[0]; }, {a, b});
+    expect_gradients_match([](const Inputs& v) { return maximum(v[0], v[1]) * v[1]; }, {a, b});
+    expect_gradients_match([](const Inputs& v) { return maximum(v[0], v[1]); }, {a, wave({4}, 1.0, 0.91, 0.7)});
+    expect_gradients_match([](const Inputs& v) { return lerp(v[0], v[1], 0.3); }, {a, b});
+    expect_gradients_match([](const Inputs& v) { return lerp(v[0], v[1], v[2]); }, {a, b, wave({3, 1}, 0.4, 0.5, 0.1, 0.5)});
+    // A tie splits the gradient in half, as torch.maximum's does.
+    V x(T::from_vector({2}, {1, 2}), true), y(T::from_vector({2}, {1, 3}), true);
+    sum(maximum(x, y)).backward();
+    CHECK(x.grad().to_vector() == std::vector<double>{0.5, 0});
+    CHECK(y.grad().to_vector() == std::vector<double>{0.5, 1});
+}
+
+TEST_CASE("gradcheck: abs, clamp and sqrt", "[autograd][gradcheck][abs][clamp][sqrt]") {
+    T kinked = away_from_zero(wave({3, 4}, 2.0));
+    expect_gradients_match([](const Inputs& v) { return abs(v[0]) * v[0]; }, {kinked});
+    // Bounds away from every element, so no difference step crosses one.
+    expect_gradients_match([](const Inputs& v) { return clamp(v[0], -1.05, 0.95) * v[0]; }, {kinked});
+    expect_gradients_match([](const Inputs& v) { return sqrt(v[0]); }, {wave({3, 4}, 0.8, 0.37, 0.1, 1.0)});
+    V x(T::from_vector({3}, {-2, 0, 2}), true);
+    sum(clamp(x, -2.0, 1.0) + abs(x)).backward();
+    CHECK(x.grad().to_vector() == std::vector<double>{0, 1, 1});  // clamp passes at its bound; |x|' = 0 at 0
+    CHECK_THROWS_WITH(clamp(x, 1.0, -1.0), Catch::Contains("clamp: low 1 is above high -1"));
+}
+
+TEST_CASE("gradcheck: sum, mean and var along every axis of rank 1 to 4", "[autograd][gradcheck][sum][mean][var]") {
+    for (const Shape& shape : {Shape{5}, Shape{3, 4}, Shape{2, 3, 4}, Shape{2, 3, 2, 2}}) {
+        for (int axis = -1; axis < shape.rank(); ++axis) {
+            for (bool keepdim : {false, true}) {
+                INFO(shape << " axis " << axis << " keepdim " << keepdim);
+                T x = wave(shape);
+                expect_gradients_match([=](const Inputs& v) { return sum(v[0], axis, keepdim); }, {x});
+                expect_gradients_match([=](const Inputs& v) { return square(mean(v[0], axis, keepdim)); }, {x});
+                expect_gradients_match([=](const Inputs& v) { return var(v[0], axis, keepdim); }, {x});
+            }
+        }
+    }
+    expect_gradients_match([](const Inputs& v) { return var(v[0]); }, {wave({2, 3, 4})});
+    expect_gradients_match([](const Inputs& v) { return var(v[0], 0, false, 0); }, {wave({2, 3, 4})});
+}
+
+TEST_CASE("var and logsumexp have torch's values", "[autograd][var][logsumexp]") {
+    V x(T::from_vector({2, 3}, {1, 2, 4, -1, 0, 7}));
+    // torch.var(x, 1) = [2.3333, 19.0]; torch.var(x, 1, correction=0) = [1.5556, 12.6667]
+    CHECK(var(x, 1).value().to_vector()[0] == Approx(7.0 / 3));
+    CHECK(var(x, 1).value().to_vector()[1] == Approx(19.0));
+    CHECK(var(x, 1, false, 0).value().to_vector()[1] == Approx(38.0 / 3));
+    // torch.logsumexp(x, 0) = [1.1269, 2.1269, 7.0486]
+    std::vector<double> lse = logsumexp(x, 0).value().to_vector();
+    CHECK(lse[0] == Approx(1.126928));
+    CHECK(lse[2] == Approx(7.048587));
+    // Large values do not overflow (the shift by the maximum).
+    CHECK(logsumexp(x + 1000.0, 1).value().to_vector()[1] == Approx(1007.003420));
+    std::vector<double> p = softmax(x, 0).value().to_vector();
+    CHECK(p[0] + p[3] == Approx(1.0));
+}
+
+TEST_CASE("gradcheck: logsumexp, softmax and log_softmax", "[autograd][gradcheck][logsumexp][softmax][log_softmax]") {
+    for (int axis : {0, 1, -1}) {
+        INFO("axis " << axis);
+        T x = wave({3, 4}, 3.0);
+        expect_gradients_match([=](const Inputs& v) { return logsumexp(v[0], axis); }, {x});
+        expect_gradients_match([=](const Inputs& v) { return logsumexp(v[0], axis, true); }, {x});
+        expect_gradients_match([=](const Inputs& v) { return softmax(v[0], axis); }, {x});
+        expect_gradients_match([=](const Inputs& v) { return log_softmax(v[0], axis); }, {x});
+    }
+    expect_gradients_match([](const Inputs& v) { return softmax(v[0], 1); }, {wave({2, 3, 4}, 2.0)});
+}
+
+TEST_CASE("one_hot puts a 1 at each label and rejects labels out of range", "[autograd][one_hot]") {
+    T h = one_hot<double>(std::vector<int>{2, 0}, 3);
+    CHECK(h.shape() == Shape{2, 3});
+    CHECK(h.to_vector() == std::vector<double>{0, 0, 1, 1, 0, 0});
+    CHECK_THROWS_WITH(one_hot<double>(std::vector<int>{1, 3}, 3),
+                      Catch::Contains("one_hot: label 3 at position 1 is outside [0, 3)"));
+}
+
+TEST_CASE("gradcheck: LayerNorm and Embedding through their parameters", "[autograd][gradcheck][layer_norm][embedding]") {
+    // The normalisation, then the affine part with weight and bias as checked inputs.
+    expect_gradients_match([](const Inputs& v) { return nn::LayerNorm<double>(4, 1e-5, false)(v[0]) * v[1] + v[2]; },
+                           {wave({3, 4}), wave({4}, 0.5, 0.7, 0.2, 1.0), wave({4}, 0.3)});
+    expect_gradients_match([](const Inputs& v) { return nn::LayerNorm<double>(4, 1e-5, false)(v[0]); }, {wave({2, 3, 4})});
+    // Embedding rows as matmul(one_hot, weight): the gradient reaches the rows looked up.
+    expect_gradients_match([](const Inputs& v) { return matmul(V(one_hot<double>(std::vector<int>{2, 0, 2}, 3)), v[0]); },
+                           {wave({3, 5})});
+}
+
+TEST_CASE("LayerNorm and Embedding give torch's values", "[nn][layer_norm][embedding]") {
+    nn::LayerNorm<double> norm(3);
+    std::vector<double> y = norm(V(T::from_vector({1, 3}, {1, 2, 6}))).value().to_vector();
+    // torch.nn.LayerNorm(3)(tensor([[1., 2., 6.]])) = [-0.9258, -0.4629, 1.3887]
+    CHECK(y[0] == Approx(-0.9258201).epsilon(1e-5));
+    CHECK(y[2] == Approx(1.3887301).epsilon(1e-5));
+    Generator gen(1);
+    nn::Embedding<double> table(4, 2, gen);
+    V rows = table(V(T::from_vector({3}, {3, 0, 3})));
+    std::vector<double> w = table.weight().value().to_vector(), r = rows.value().to_vector();
+    CHECK(r == std::vector<double>{w[6], w[7], w[0], w[1], w[6], w[7]});
+    CHECK(table.named_parameters().at(0).first == "weight");
+    CHECK_THROWS_WITH(table(V(T::from_vector({1}, {4}))), Catch::Contains("one_hot: label 4 at position 0 is outside [0, 4)"));
+    CHECK_THROWS_WITH(table(V(T::from_vector({1}, {0.5}))), Catch::Contains("Embedding: index 0.5 is not a whole number"));
+}
+
 // ---- losses ------------------------------------------------------------------------------------
 
 TEST_CASE("gradcheck: bce on probabilities", "[autograd][gradcheck][bce]") {
@@ -351,3 +499,57 @@ TEST_CASE("gradcheck passes a correct custom op", "[autograd][gradcheck]") {
     CHECK(result.message == "gradcheck: ok");
     CHECK(result.max_abs_error < 1e-6);
 }
+
+namespace {
+// y = x^3: the tensor backward is right (3x^2), its differentiable form is wrong (2x^2) but
+// consistent with its own derivative, so only comparing the two forms can see it.
+V cube_with_wrong_graph(const V& x) {
+    T out(x.shape());
+    for (index_t i = 0; i < out.numel(); ++i) out.data()[i] = std::pow(x.value().data()[i], 3);
+    return detail::make_result(
+        std::move(out), "cube", {x},
+        [xv = x.value()](Node<double, Cpu>& self) {
+            T& g = self.inputs[0]->grad_buffer();
+            for (index_t i = 0; i < g.numel(); ++i) g.data()[i] += self.grad.data()[i] * 3.0 * xv.data()[i] * xv.data()[i];
+        },
+        [](GraphGradient<double, Cpu>& graph) { graph.give(0, graph.grad() * square(graph.input(0)) * 2.0); });
+}
+}  // namespace
+
+TEST_CASE("gradgradcheck fails on a wrong differentiable backward that gradcheck cannot see", "[autograd][gradcheck]") {
+    auto cube = [](const Inputs& v) { return cube_with_wrong_graph(v[0]); };
+    CHECK(gradcheck(cube, {wave({2, 3})}).ok);
+    GradcheckResult second = gradgradcheck(cube, {wave({2, 3})});
+    CHECK_FALSE(second.ok);
+    CHECK_THAT(second.message, Catch::Contains("gradgradcheck: input 0 [2, 3] element 0: the differentiable backward gives"));
+}
+
+TEST_CASE("gradgradcheck names an op without a differentiable backward", "[autograd][gradcheck]") {
+    CHECK_THROWS_WITH(gradgradcheck([](const Inputs& v) { return wrong_square(v[0]); }, {wave({2, 3})}),
+                      Catch::Contains("grad with create_graph: op 'wrong_square' has no differentiable backward"));
+}
+
+TEST_CASE("gradgradcheck fails on a differentiable backward with the right value but a wrong derivative",
+          "[autograd][gradcheck]") {
+    // The gradient 3x^2 as a constant: right at first order, but its own derivative is 0, not 6x.
+    auto detached_cube = [](const Inputs& v) {
+        const V& x = v[0];
+        T out(x.shape()), slope(x.shape());
+        for (index_t i = 0; i < out.numel(); ++i) {
+            out.data()[i] = std::pow(x.value().data()[i], 3);
+            slope.data()[i] = 3 * x.value().data()[i] * x.value().data()[i];
+        }
+        return detail::make_result(
+            std::move(out), "cube", {x},
+            [slope](Node<double, Cpu>& self) {
+                T& g = self.inputs[0]->grad_buffer();
+                for (index_t i = 0; i < g.numel(); ++i) g.data()[i] += self.grad.data()[i] * slope.data()[i];
+            },
+            [slope](GraphGradient<double, Cpu>& graph) { graph.give(0, graph.grad() * V(slope)); });
+    };
+    CHECK(gradcheck(detached_cube, {wave({2, 3})}).ok);
+    GradcheckResult second = gradgradcheck(detached_cube, {wave({2, 3})});
+    CHECK_FALSE(second.ok);
+    CHECK_THAT(second.message, Catch::Contains("gradgradcheck (second order): gradcheck: input 0 [2, 3]"));
+}
+

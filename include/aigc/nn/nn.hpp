@@ -6,6 +6,8 @@
 #include "dropout.hpp"
 #include "batchnorm.hpp"
 #include "spectral_norm.hpp"
+#include "embedding.hpp"
+#include "layer_norm.hpp"
 #include "sequential.hpp"
 
 // Compiled mode (core/compiled.hpp): every layer.
@@ -19,5 +21,7 @@
     EXTERN template class nn::Dropout<T, Cpu>;          \
     EXTERN template class nn::BatchNorm1d<T, Cpu>;      \
     EXTERN template class nn::SpectralNorm<T, Cpu>;     \
+    EXTERN template class nn::Embedding<T, Cpu>;        \
+    EXTERN template class nn::LayerNorm<T, Cpu>;        \
     EXTERN template class nn::Sequential<T, Cpu>;
 AIGC_EXTERN_INSTANTIATIONS(AIGC_INSTANTIATE_NN)
