@@ -21,6 +21,18 @@ int main(int argc, char** argv) {
     // Not part of a checkpoint: a --resume may continue with another learning rate.
     train_cmd->add_option("--lr", opt.lr, "Adam learning rate of G and D")->capture_default_str()
         ->check(examples::positive_finite());
+    train_cmd->add_option("--lr-g", opt.lr_g, "G's learning rate (default --lr; TTUR sets G and D apart)")
+        ->check(examples::positive_finite());
+    train_cmd->add_option("--lr-d", opt.lr_d, "D's learning rate (default --lr)")->check(examples::positive_finite());
+    train_cmd->add_option("--loss", opt.loss, "ns (non-saturating), hinge, wgan-gp or lsgan (least squares)")
+        ->capture_default_str()->check(CLI::IsMember({"ns", "hinge", "wgan-gp", "lsgan"}));
+    train_cmd->add_option("--gp-weight", opt.gp_weight, "wgan-gp: weight of the gradient penalty")
+        ->capture_default_str()->check(examples::positive_finite());
+    train_cmd->add_option("--n-critic", opt.n_critic, "D steps per G step (default 5 for wgan-gp, else 1)")
+        ->check(CLI::Range(1, 100));
+    train_cmd->add_option("--r1", opt.r1, "gamma of the R1 penalty gamma/2 E|grad D(x)|^2 on real images (e.g. 10)")
+        ->check(examples::positive_finite());
+    train_cmd->add_flag("--spectral-norm", opt.spectral_norm, "spectrally normalise every D layer");
     train_cmd->add_option("--ema", opt.ema,
                           "keep an average of G's weights with this decay (e.g. 0.999); samples, metrics and "
                           "generator.safetensors use it")

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <sstream>
 
 #include "common/cli.hpp"
 #include "common/mnist_helpers.hpp"
@@ -18,15 +19,43 @@ struct GanOptions {
     std::string classifier = "out/classifier/classifier.safetensors";
     index_t metric_samples = 2000;
     double lr = models::GanConfig{}.lr;
+    double lr_g = 0, lr_d = 0;  // 0: --lr
     double ema = 0;  // decay of G's weight average; 0: none
+    std::string loss = "ns";
+    double gp_weight = models::GanConfig{}.gp_weight;
+    index_t n_critic = 0;  // 0: 5 for wgan-gp, else 1
+    double r1 = 0;
+    bool spectral_norm = false;
     std::string checkpoint;
     index_t n = 64;
     std::string sample_out = "samples.idx";
     std::string grid;
 };
 
+// What a checkpoint's run must share with a --resume: the layout and the objective. The seed's
+// objective adds nothing, so checkpoints from before these options resume as they did.
 static std::string config_text(const models::GanConfig& c) {
-    return "gan latent " + std::to_string(c.latent) + " image " + std::to_string(c.image);
+    std::ostringstream text;
+    text << "gan latent " << c.latent << " image " << c.image;
+    if (c.loss != models::GanLoss::non_saturating) text << " loss " << models::gan_loss_name(c.loss);
+    if (c.loss == models::GanLoss::wgan_gp) text << " gp_weight " << c.gp_weight;
+    if (c.n_critic != 1) text << " n_critic " << c.n_critic;
+    if (c.r1 > 0) text << " r1 " << c.r1;
+    if (c.spectral_norm) text << " spectral_norm";
+    return text.str();
+}
+
+static models::GanConfig config_of(const GanOptions& opt) {
+    models::GanConfig config;
+    config.lr = opt.lr;
+    config.lr_g = opt.lr_g;
+    config.lr_d = opt.lr_d;
+    config.loss = models::gan_loss_from_name(opt.loss);
+    config.gp_weight = opt.gp_weight;
+    config.n_critic = opt.n_critic > 0 ? opt.n_critic : config.loss == models::GanLoss::wgan_gp ? 5 : 1;
+    config.r1 = opt.r1;
+    config.spectral_norm = opt.spectral_norm;
+    return config;
 }
 
 // A training checkpoint's entries for G's weight average (--ema): "ema_g.shadow.<G parameter>", "ema_g.updates".
@@ -47,8 +76,7 @@ void train(const GanOptions& opt) {
                                                                                     data::PixelScale::symmetric));
 
     Generator rng(o.seed);
-    models::GanConfig config;
-    config.lr = opt.lr;
+    const models::GanConfig config = config_of(opt);
     models::Gan<float, D> gan(config, rng);
     data::DataLoader<float, D> loader(
         train_set,
@@ -119,9 +147,10 @@ void sample(const GanOptions& opt) {
     auto meta = io::read_safetensors_metadata(opt.checkpoint);
     if (meta.contains("aigc.kind")) {
         auto state = models::load_checkpoint<float, D>(opt.checkpoint, "gan").second;
-        // Trained with --ema: the average is the generator to sample from.
+        // Trained with --ema: the average is the generator to sample from. Only G is read: D's
+        // layout depends on the training options (--spectral-norm), sampling does not.
         if (has_ema(state)) gan.load_generator_state(models::take_prefix(std::string(ema_prefix) + "shadow.", state));
-        else gan.load_state(state);
+        else gan.load_generator_state(models::take_prefix("generator.", state));
     } else {
         io::load_into(opt.checkpoint, gan.generator_state(), {.require_finite = true});
     }
