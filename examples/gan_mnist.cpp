@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
     train_cmd->add_option("--r1", opt.r1, "gamma of the R1 penalty gamma/2 E|grad D(x)|^2 on real images (e.g. 10)")
         ->check(examples::positive_finite());
     train_cmd->add_flag("--spectral-norm", opt.spectral_norm, "spectrally normalise every D layer");
+    train_cmd->add_flag("--conditional", opt.conditional,
+                        "condition G and D on the digit (one-hot labels concatenated to their inputs)");
     train_cmd->add_option("--ema", opt.ema,
                           "keep an average of G's weights with this decay (e.g. 0.999); samples, metrics and "
                           "generator.safetensors use it")
@@ -51,6 +53,8 @@ int main(int argc, char** argv) {
     sample_cmd->add_option("--grid", opt.grid, "also write a PNG grid of the first (up to 10000) images here")
         ->check(examples::extension_check({".png"}, "a PNG image"));
     sample_cmd->add_option("--seed", opt.common.seed, "noise seed")->capture_default_str();
+    sample_cmd->add_option("--label", opt.label, "conditional generator: draw this digit (default: 0-9 in turn)")
+        ->check(CLI::Range(0, 9));
     sample_cmd->add_option("--device", opt.common.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
     return examples::run(app, argc, argv, [&] {
         examples::apply_threads(opt.common);

@@ -26,6 +26,8 @@ struct GanOptions {
     index_t n_critic = 0;  // 0: 5 for wgan-gp, else 1
     double r1 = 0;
     bool spectral_norm = false;
+    bool conditional = false;
+    int label = -1;  // sample: the digit to draw; -1: all ten in turn
     std::string checkpoint;
     index_t n = 64;
     std::string sample_out = "samples.idx";
@@ -42,6 +44,7 @@ static std::string config_text(const models::GanConfig& c) {
     if (c.n_critic != 1) text << " n_critic " << c.n_critic;
     if (c.r1 > 0) text << " r1 " << c.r1;
     if (c.spectral_norm) text << " spectral_norm";
+    if (c.classes > 0) text << " classes " << c.classes;
     return text.str();
 }
 
@@ -55,7 +58,15 @@ static models::GanConfig config_of(const GanOptions& opt) {
     config.n_critic = opt.n_critic > 0 ? opt.n_critic : config.loss == models::GanLoss::wgan_gp ? 5 : 1;
     config.r1 = opt.r1;
     config.spectral_norm = opt.spectral_norm;
+    config.classes = opt.conditional ? data::Mnist::num_classes : 0;
     return config;
+}
+
+// Conditional runs label their images digit by digit: image i shows digit i / per_digit.
+static std::vector<int> digit_rows(index_t n, index_t per_digit) {
+    std::vector<int> labels;
+    for (index_t i = 0; i < n; ++i) labels.push_back(static_cast<int>((i / per_digit) % data::Mnist::num_classes));
+    return labels;
 }
 
 // A training checkpoint's entries for G's weight average (--ema): "ema_g.shadow.<G parameter>", "ema_g.updates".
@@ -82,9 +93,12 @@ void train(const GanOptions& opt) {
         train_set,
         examples::this_ranks_rows({.batch_size = o.batch, .drop_last = true, .scale = data::PixelScale::symmetric}),
         Generator(o.seed + 1));
-    // Fixed noise: the per-epoch grids show the same 64 latents evolving.
+    // Fixed noise: the per-epoch grids show the same 64 latents evolving; a conditional run's grid
+    // is 10 x 10, row k ten samples of digit k.
+    const bool conditional = config.classes > 0;
     Generator grid_rng(o.seed + 2);
-    auto fixed_noise = Tensor<float, D>::normal({64, config.latent}, grid_rng);
+    auto fixed_noise = Tensor<float, D>::normal({conditional ? 100 : 64, config.latent}, grid_rng);
+    const std::vector<int> grid_labels = conditional ? digit_rows(100, 10) : std::vector<int>{};
 
     examples::LoopSpec spec{"gan", config_text(config), {"d_loss", "g_loss", "d_real", "d_fake"},
                             scorer ? std::vector<std::string>{"frechet", "score"} : std::vector<std::string>{}};
@@ -106,7 +120,7 @@ void train(const GanOptions& opt) {
         gan.load_state(models::select_unprefixed(saved, ema_prefix));
     };
     hooks.step = [&](const data::Batch<float, D>& batch) {
-        auto l = gan.train_step(batch.images, rng);
+        auto l = gan.train_step(batch.images, conditional ? batch.labels : std::vector<int>{}, rng);
         if (ema) ema->update();
         return std::vector<double>{l.discriminator, l.generator, l.real_score, l.fake_score};
     };
@@ -123,13 +137,16 @@ void train(const GanOptions& opt) {
     hooks.epoch_end = [&](std::int64_t) {
         std::optional<typename optim::Ema<float, D>::Applied> averaged;  // G holds the average in here
         if (ema) averaged.emplace(ema->apply());
-        examples::EpochReport report{{}, io::make_image_grid(gan.generate(fixed_noise))};
+        examples::EpochReport report{
+            {}, io::make_image_grid(gan.generate(fixed_noise, grid_labels), {.columns = conditional ? 10 : 8})};
         io::save_safetensors(fs::path(o.out) / "generator.safetensors", gan.generator_state());
         if (!scorer) return report;
         // The same noise every epoch, from a generator no checkpoint needs: the metrics of a resumed
         // run equal an uninterrupted run's, and epochs differ by the model alone.
         Generator metric_rng(o.seed + 3);
-        auto fake = gan.sample(real_features.shape()[0], metric_rng).template to<Cpu>();
+        const index_t count = real_features.shape()[0];
+        auto fake = gan.sample(count, metric_rng, conditional ? digit_rows(count, 1) : std::vector<int>{})
+                        .template to<Cpu>();
         report.metrics = {models::frechet_distance(scorer->features(fake), real_features),
                           models::inception_score(scorer->probabilities(fake))};
         return report;
@@ -138,11 +155,27 @@ void train(const GanOptions& opt) {
     if (examples::ranks().is_root()) std::cout << "samples: " << (fs::path(o.out) / "samples.png").string() << "\n";
 }
 
+// The label classes of the generator in a checkpoint or generator.safetensors: its first layer
+// takes the noise plus one column per class.
+static index_t generator_classes(const std::string& path) {
+    const auto header = io::read_safetensors_header(path);
+    for (const char* name : {"0.weight", "generator.0.weight"})
+        if (const auto* entry = header.find(name); entry && entry->shape.size() == 2)
+            return std::max<index_t>(0, entry->shape[1] - models::GanConfig{}.latent);
+    return 0;  // no generator in there: loading names what is missing
+}
+
 template <class D>
 void sample(const GanOptions& opt) {
     Generator rng(opt.common.seed);
-    models::Gan<float, D> gan({}, rng);
     AIGC_CHECK(!opt.checkpoint.empty(), "gan_mnist sample: --checkpoint is required");
+    models::GanConfig config;
+    config.classes = generator_classes(opt.checkpoint);
+    AIGC_CHECK(opt.label < 0 || config.classes > 0, "gan_mnist sample: --label needs a conditional generator (trained "
+               "with --conditional); ", opt.checkpoint, " is not one");
+    AIGC_CHECK(opt.label < config.classes, "gan_mnist sample: --label ", opt.label, " is not a class of ",
+               opt.checkpoint, " (0 to ", config.classes - 1, ")");
+    models::Gan<float, D> gan(config, rng);
     // Either a full training checkpoint or the generator alone.
     auto meta = io::read_safetensors_metadata(opt.checkpoint);
     if (meta.contains("aigc.kind")) {
@@ -160,11 +193,17 @@ void sample(const GanOptions& opt) {
     constexpr index_t grid_limit = 10000;  // a 100 x 100 grid; more is not a picture anyone reads
     const index_t grid_count = std::min(opt.n, grid_limit);
     std::optional<io::ImageGrid> grid;
-    if (!opt.grid.empty()) grid.emplace(grid_count, io::GridOptions{.columns = opt.n <= 100 ? 10 : 100});
+    const index_t columns = opt.n <= 100 ? 10 : 100;
+    if (!opt.grid.empty()) grid.emplace(grid_count, io::GridOptions{.columns = columns});
     data::IdxImageWriter idx(opt.sample_out, opt.n, 28, 28);
     for (index_t done = 0; done < opt.n; done += chunk) {
         const index_t m = std::min(chunk, opt.n - done);
-        auto images = gan.sample(m, rng).template to<Cpu>();
+        // Conditional: --label K, or a class grid: each row of the grid one digit, 0-9 in turn.
+        std::vector<int> labels;
+        if (config.classes > 0)
+            for (index_t i = done; i < done + m; ++i)
+                labels.push_back(opt.label >= 0 ? opt.label : static_cast<int>((i / columns) % 10));
+        auto images = gan.sample(m, rng, labels).template to<Cpu>();
         idx.append(data::to_pixels(images, data::PixelScale::symmetric));
         if (grid && grid->added() < grid_count) {
             const index_t k = std::min(m, grid_count - grid->added());

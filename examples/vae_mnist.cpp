@@ -10,6 +10,7 @@
 extern template void train<Cuda>(const VaeOptions&);
 extern template void eval<Cuda>(const VaeOptions&);
 extern template void sample<Cuda>(const VaeOptions&);
+extern template void interpolate<Cuda>(const VaeOptions&);
 #endif
 
 // The model's shape: a training run sets it; evaluation and sampling must repeat it.
@@ -30,9 +31,19 @@ int main(int argc, char** argv) {
     // Not part of a checkpoint: a --resume may continue with another learning rate.
     train_cmd->add_option("--lr", opt.lr, "Adam learning rate")->capture_default_str()->check(examples::positive_finite());
     train_cmd->add_flag("--binarize", opt.binarize, "dynamic binarisation of the training pixels");
+    train_cmd->add_option("--kl-warmup", opt.kl_warmup, "steps over which the KL weight rises linearly to --beta")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+    train_cmd->add_option("--free-bits", opt.free_bits,
+                          "nats per latent dimension (batch mean) below which its KL is not pushed down")
+        ->check(CLI::Range(0.0, 1e3));
+    train_cmd->add_option("--iw-train", opt.iw_train,
+                          "train on the importance-weighted bound with K samples (IWAE); 1 is the ELBO")
+        ->capture_default_str()->check(CLI::Range(1, 5000));
     auto* eval_cmd = app.add_subcommand("eval", "test-set negative ELBO per example in nats");
     auto* sample_cmd = app.add_subcommand("sample", "samples, reconstructions, 2-D latent traversal (PNG)");
-    for (auto* cmd : {eval_cmd, sample_cmd}) {
+    auto* interpolate_cmd =
+        app.add_subcommand("interpolate", "a PNG strip decoded along the line between two test images' codes");
+    for (auto* cmd : {eval_cmd, sample_cmd, interpolate_cmd}) {
         cmd->add_option("--checkpoint", opt.checkpoint, "checkpoint.safetensors or vae.safetensors")
             ->required()->check(CLI::ExistingFile);
         cmd->add_option("--data", opt.common.data, "MNIST folder")->capture_default_str();
@@ -42,6 +53,16 @@ int main(int argc, char** argv) {
     }
     eval_cmd->add_option("--iw-samples", opt.iw_samples, "also the importance-weighted bound with K samples")
         ->check(CLI::Range(1, 100000));
+    eval_cmd->add_flag("--binarized", opt.binarized,
+                       "on the test set binarised once with a fixed seed (the IWAE paper's protocol)");
+    interpolate_cmd->add_option("--from", opt.from, "first test image (index)")->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    interpolate_cmd->add_option("--to", opt.to, "last test image (index)")->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    interpolate_cmd->add_option("--steps", opt.steps, "decoded images between the two originals")
+        ->capture_default_str()->check(CLI::Range(2, 100));
+    interpolate_cmd->add_option("--out", opt.strip, "the PNG strip to write")->capture_default_str()
+        ->check(examples::extension_check({".png"}, "a PNG image"));
     sample_cmd->add_option("--out", opt.common.out, "folder for the PNG files")->capture_default_str();
     sample_cmd->add_option("--n", opt.n, "number of samples (a grid of about sqrt(n) x sqrt(n))")
         ->capture_default_str()
@@ -51,6 +72,7 @@ int main(int argc, char** argv) {
         examples::on_device(opt.common, [&]<class D>() {
             if (train_cmd->parsed()) train<D>(opt);
             else if (eval_cmd->parsed()) eval<D>(opt);
+            else if (interpolate_cmd->parsed()) interpolate<D>(opt);
             else sample<D>(opt);
         });
     });

@@ -20,10 +20,17 @@ struct VaeOptions {
     index_t latent = 20;
     double beta = 1.0;
     double lr = models::VaeConfig{}.lr;
+    std::int64_t kl_warmup = 0;
+    double free_bits = 0;
+    int iw_train = 1;
     bool binarize = false;
     std::string checkpoint;
     int iw_samples = 0;
+    bool binarized = false;  // eval: on the test set binarised once with a fixed seed
     index_t n = 64;
+    index_t from = 0, to = 1;  // interpolate: test image indices
+    index_t steps = 10;        // interpolate: images between (and including) the two codes
+    std::string strip = "interpolation.png";
 };
 
 static models::VaeConfig make_config(const VaeOptions& opt) {
@@ -32,8 +39,14 @@ static models::VaeConfig make_config(const VaeOptions& opt) {
     c.latent = opt.latent;
     c.beta = opt.beta;
     c.lr = opt.lr;
+    c.kl_warmup = opt.kl_warmup;
+    c.free_bits = opt.free_bits;
+    c.iw_train = opt.iw_train;
     return c;
 }
+// The layout a checkpoint must share with a --resume, eval or sample. The objective's settings
+// (--beta, --kl-warmup, --free-bits, --iw-train) are not part of it: like --lr they may change
+// on --resume, and eval and sample do not take them.
 static std::string config_text(const models::VaeConfig& c) {
     std::ostringstream text;
     text << "vae input " << c.input << " hidden";
@@ -42,10 +55,17 @@ static std::string config_text(const models::VaeConfig& c) {
     return text.str();
 }
 
-// Mean per-example negative ELBO (and IW bound when k > 0) over the whole test set, in nats.
+// The seed of eval --binarized's one binarisation of the test set: every run and every model sees
+// the same binary images (the protocol of the IWAE paper, whose test set was binarised once).
+constexpr std::uint64_t binarized_test_seed = 20160430;
+
+// Mean per-example negative ELBO (and IW bound when k > 0) over the whole test set, in nats: on
+// the grey levels as Bernoulli means, or (binarized) on one fixed binarisation.
 template <class D>
-std::pair<double, double> evaluate(models::Vae<float, D>& vae, const data::Mnist& test, int k, Generator& rng) {
-    data::DataLoader<float, D> loader(test, {.batch_size = 500, .shuffle = false}, Generator(0));
+std::pair<double, double> evaluate(models::Vae<float, D>& vae, const data::Mnist& test, int k, Generator& rng,
+                                   bool binarized = false) {
+    data::DataLoader<float, D> loader(test, {.batch_size = 500, .shuffle = false, .binarize = binarized},
+                                      Generator(binarized ? binarized_test_seed : 0));
     double elbo = 0, iw = 0;
     for (const auto& batch : loader) {
         for (double v : vae.negative_elbo(batch.images, rng)) elbo += v;
@@ -115,8 +135,9 @@ void eval(const VaeOptions& opt) {
     Generator rng(opt.common.seed);
     auto trainer = load_trained<D>(opt, rng);
     auto test_set = data::Mnist::load(opt.common.data, data::Split::test);
-    auto [elbo, iw] = evaluate(trainer.model(), test_set, opt.iw_samples, rng);
-    std::cout << "test negative ELBO: " << elbo << " nats per example (" << test_set.size() << " images)\n";
+    auto [elbo, iw] = evaluate(trainer.model(), test_set, opt.iw_samples, rng, opt.binarized);
+    std::cout << "test negative ELBO: " << elbo << " nats per example (" << test_set.size() << " images"
+              << (opt.binarized ? ", binarised once with seed " + std::to_string(binarized_test_seed) : "") << ")\n";
     if (opt.iw_samples > 0)
         std::cout << "test negative IW bound (k=" << opt.iw_samples << "): " << iw << " nats per example\n";
 }
@@ -160,3 +181,42 @@ void sample(const VaeOptions& opt) {
         std::cout << "latent traversal: " << traversal_path.string() << "\n";
     }
 }
+
+// A strip from test image --from to test image --to: the two originals at the ends, between them
+// the decoded points of the straight line between their codes (posterior means).
+template <class D>
+void interpolate(const VaeOptions& opt) {
+    Generator rng(opt.common.seed);
+    auto trainer = load_trained<D>(opt, rng);
+    auto test_set = data::Mnist::load(opt.common.data, data::Split::test);
+    for (index_t index : {opt.from, opt.to})
+        AIGC_CHECK(index >= 0 && index < test_set.size(), "vae_mnist interpolate: test image ", index,
+                   " does not exist (the test set has ", test_set.size(), ")");
+    auto images = examples::first_images<float, D>(test_set, std::max(opt.from, opt.to) + 1, data::PixelScale::unit)
+                      .template to<Cpu>()
+                      .to_vector();
+    std::vector<float> ends;
+    for (index_t index : {opt.from, opt.to})
+        ends.insert(ends.end(), images.begin() + index * 784, images.begin() + (index + 1) * 784);
+    auto originals = Tensor<float, D>::from_vector({2, 784}, ends);
+    std::vector<float> codes;
+    {
+        NoGrad no_grad;
+        codes = trainer.model().encode(Var<float, D>(originals)).mu.value().to_vector();
+    }
+    const index_t latent = opt.latent;
+    std::vector<float> line;
+    for (index_t i = 0; i < opt.steps; ++i) {
+        const float t = static_cast<float>(i) / static_cast<float>(opt.steps - 1);
+        for (index_t k = 0; k < latent; ++k)
+            line.push_back(codes[std::size_t(k)] + t * (codes[std::size_t(latent + k)] - codes[std::size_t(k)]));
+    }
+    auto decoded = trainer.model().decode_probabilities(Tensor<float, D>::from_vector({opt.steps, latent}, line));
+    std::vector<float> strip = ends, middle = decoded.template to<Cpu>().to_vector();
+    strip.insert(strip.begin() + 784, middle.begin(), middle.end());  // original, decoded..., original
+    io::write_image_grid(opt.strip, Tensor<float>::from_vector({opt.steps + 2, 784}, strip),
+                         {.columns = opt.steps + 2, .scale = data::PixelScale::unit});
+    std::cout << "interpolation from test image " << opt.from << " (a " << int(test_set.label(opt.from)) << ") to "
+              << opt.to << " (a " << int(test_set.label(opt.to)) << "): " << opt.strip << "\n";
+}
+

@@ -9,3 +9,4 @@
 template void train<aigc::Cuda>(const VaeOptions&);
 template void eval<aigc::Cuda>(const VaeOptions&);
 template void sample<aigc::Cuda>(const VaeOptions&);
+template void interpolate<aigc::Cuda>(const VaeOptions&);

@@ -209,6 +209,40 @@ TEST_CASE("every GAN objective and penalty learns the ring of 8 Gaussians: all m
     }
 }
 
+TEST_CASE("a conditional GAN puts each label's samples in that label's mode of the ring", "[models][gan][learning][conditional]") {
+    Generator gen(3);
+    models::GanConfig config{.latent = 4, .image = 2, .generator_hidden = {32, 32}, .discriminator_hidden = {32, 32},
+                             .dropout = 0.0, .lr = 1e-3};
+    config.classes = ring_modes;
+    models::Gan<float> gan(config, gen);
+    Generator data_gen(5);
+    for (int step = 0; step < 2000; ++step) {
+        // Label = the mode each point was drawn from.
+        Tn noise = Tn::normal({128, 2}, data_gen, 0.0f, float(ring_sigma));
+        std::vector<float> x = noise.to_vector();
+        std::vector<int> labels;
+        for (index_t i = 0; i < 128; ++i) {
+            labels.push_back(int(data_gen.next_below(ring_modes)));
+            auto [cx, cy] = ring_mode(labels.back());
+            x[2 * i] += float(cx);
+            x[2 * i + 1] += float(cy);
+        }
+        gan.train_step(Tn::from_vector({128, 2}, x), labels, gen);
+    }
+    Generator eval_gen(99);
+    for (int k = 0; k < ring_modes; ++k) {
+        std::vector<int> wanted(200, k);
+        std::vector<float> points = gan.sample(200, eval_gen, wanted).to_vector();
+        auto [cx, cy] = ring_mode(k);
+        int in_mode = 0;
+        for (std::size_t i = 0; i < 200; ++i) in_mode += std::hypot(points[2 * i] - cx, points[2 * i + 1] - cy) < 3 * ring_sigma;
+        INFO("label " << k << ": " << in_mode << " of 200 samples within 3 sigma of mode " << k);
+        CHECK(in_mode >= 160);  // measured 195-200 of 200 for every label
+    }
+    CHECK_THROWS_WITH(gan.sample(2, eval_gen), Contains("gan.generate: a conditional GAN needs one label per image: 0 labels for 2 images"));
+    CHECK_THROWS_WITH(gan.sample(1, eval_gen, {8}), Contains("one_hot: label 8 at position 0 is outside [0, 8)"));
+}
+
 TEST_CASE("a small VAE learns eight 8x8 binary patterns: the negative ELBO falls from ~45 to below 7.5 nats",
           "[models][vae][learning]") {
     Generator gen(4);
@@ -241,6 +275,62 @@ TEST_CASE("a small VAE learns eight 8x8 binary patterns: the negative ELBO falls
     int wrong = 0;
     for (std::size_t i = 0; i < truth.size(); ++i) wrong += (rebuilt[i] > 0.5f) != (truth[i] > 0.5f);
     CHECK(wrong <= 4);  // of 512 pixels; measured 0 with seeds 4..8
+}
+
+TEST_CASE("the IW bound grows with K from the ELBO, and training on it (IWAE) learns the patterns",
+          "[models][vae][learning][iwae]") {
+    Generator gen(4);
+    models::VaeConfig config{.input = 64, .hidden = {64}, .latent = 4, .beta = 1.0, .lr = 3e-3, .iw_train = 5};
+    models::VaeTrainer<float> trainer(config, gen);
+    const Tn patterns = binary_patterns(), train_batch = repeat_rows(patterns, 4);
+    for (int step = 0; step < 1000; ++step) trainer.train_step(train_batch, gen);
+    trainer.model().eval();
+    // The negative bound falls (tightens) as K grows: -ELBO >= -IW(5) >= -IW(50) >= -IW(500),
+    // each averaged over 64 repeats of the 8 patterns (a difference of means, so a margin).
+    const Tn eval_batch = repeat_rows(patterns, 8);
+    std::vector<double> bounds;
+    for (int k : {1, 5, 50, 500}) {
+        Generator eval_gen(7);
+        bounds.push_back(mean_of(trainer.model().negative_iw_bound(eval_batch, k, eval_gen)));
+    }
+    Generator elbo_gen(7);
+    double elbo = mean_of(trainer.model().negative_elbo(eval_batch, elbo_gen));
+    INFO("-ELBO " << elbo << ", -IW(1, 5, 50, 500) " << bounds[0] << ", " << bounds[1] << ", " << bounds[2] << ", "
+                  << bounds[3]);
+    CHECK(bounds[0] == Approx(elbo).margin(0.3));  // K = 1 is the ELBO (other draws)
+    CHECK(bounds[1] < bounds[0]);
+    CHECK(bounds[2] < bounds[1]);
+    CHECK(bounds[3] <= bounds[2] + 0.01);
+    CHECK(bounds[3] >= std::log(8.0) - 0.05);  // no better than the patterns' entropy
+    CHECK(bounds[1] < 7.5);                      // learnt, as the ELBO-trained VAE above
+}
+
+TEST_CASE("KL warm-up ramps the KL weight and free bits floor each dimension's KL", "[models][vae][kl_warmup][free_bits]") {
+    models::VaeConfig ramp{.input = 64, .hidden = {16}, .latent = 4, .beta = 2.0, .kl_warmup = 4};
+    Generator gen(1);
+    models::Vae<float> warm(ramp, gen);
+    CHECK(warm.kl_weight(0) == Approx(0.5));
+    CHECK(warm.kl_weight(1) == Approx(1.0));
+    CHECK(warm.kl_weight(3) == Approx(2.0));
+    CHECK(warm.kl_weight(1000) == Approx(2.0));
+    // Free bits far above every dimension's KL: the counted KL is latent * lambda, a constant, so the
+    // total is the reconstruction plus 4 * 50 nats, and the KL gives the encoder no gradient.
+    const Tn x = repeat_rows(binary_patterns(), 2);
+    struct Parts {
+        double total, reconstruction, kl;
+    };
+    auto loss_of = [&](double free_bits) {
+        Generator init(2), draws(3);  // the same weights and draws for both
+        models::Vae<float> vae({.input = 64, .hidden = {16}, .latent = 4, .free_bits = free_bits}, init);
+        auto l = vae.loss(x, draws);
+        return Parts{double(l.total.item()), l.reconstruction, l.kl};
+    };
+    Parts plain = loss_of(0.0), floored = loss_of(50.0);
+    CHECK(plain.total == Approx(plain.reconstruction + plain.kl).epsilon(1e-5));
+    CHECK(floored.kl == Approx(plain.kl).epsilon(1e-6));  // the reported KL is the true KL
+    CHECK(floored.total == Approx(plain.reconstruction + 4 * 50.0).epsilon(1e-5));
+    CHECK_THROWS_WITH(models::Vae<float>({.free_bits = -1}, gen), Contains("Vae: free_bits must be finite and >= 0"));
+    CHECK_THROWS_WITH(models::Vae<float>({.iw_train = 0}, gen), Contains("Vae: iw_train must be at least 1 sample"));
 }
 
 TEST_CASE("the classifier learns a separable, non-linear task and its features feed its output layer",

@@ -24,6 +24,7 @@
 namespace examples {
 
 struct CommonOptions {
+    std::string dataset = "mnist";  // mnist or fashion-mnist: where --data points by default
     std::string data = "data/mnist";
     std::string out;
     int epochs = 1;
@@ -69,7 +70,16 @@ inline CLI::Validator extension_check(std::vector<std::string> allowed, std::str
 }
 
 inline void add_training_options(CLI::App& cmd, CommonOptions& o) {
-    cmd.add_option("--data", o.data, "folder with the MNIST IDX files (scripts/fetch-data.sh)")->capture_default_str();
+    cmd.add_option("--dataset", o.dataset,
+                   "mnist or fashion-mnist (same format and sizes; scripts/fetch-data.sh --fashion): sets --data's "
+                   "default to data/<dataset>")
+        ->capture_default_str()->check(CLI::IsMember({"mnist", "fashion-mnist"}));
+    cmd.add_option("--data", o.data, "folder with the IDX files (default data/<dataset>, scripts/fetch-data.sh)")
+        ->capture_default_str();
+    // An explicit --data wins, in whatever order the two were given.
+    cmd.parse_complete_callback([&cmd, &o] {
+        if (cmd.count("--data") == 0) o.data = "data/" + o.dataset;
+    });
     cmd.add_option("--out", o.out, "folder for checkpoints, images, metrics.csv, loss.svg and TensorBoard events")->capture_default_str();
     cmd.add_option("--epochs", o.epochs, "passes over the training set")->capture_default_str()->check(CLI::Range(1, 100000));
     cmd.add_option("--batch", o.batch, "mini-batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));

@@ -92,6 +92,14 @@ missing_data)
     mkdir -p "$work/empty"
     expect_error "train-images-idx3-ubyte" "$CLASSIFIER_MNIST" train --data "$work/empty" --out "$work/out"
     expect_error "not a directory" "$VAE_MNIST" train --data "$here/cli_check.sh" --out "$work/out"
+    # --dataset picks data/<dataset> unless --data is given, before or after it.
+    pushd "$work" >/dev/null
+    expect_error "data directory 'data/fashion-mnist' does not exist|--fashion" \
+        "$CLASSIFIER_MNIST" train --dataset fashion-mnist --out "$work/out"
+    popd >/dev/null
+    expect_error "data directory '$work/no-such-dir' does not exist" \
+        "$GAN_MNIST" train --data "$work/no-such-dir" --dataset fashion-mnist --out "$work/out"
+    expect_error "--dataset|emnist" "$VAE_MNIST" train --dataset emnist --out "$work/out"
     ;;
 truncated_idx)
     "$here/make_idx.sh" "$work/data" 30 10
@@ -223,6 +231,43 @@ resume_exact)
         # sample reads G alone from a checkpoint whose D is spectrally normalised.
         run "$GAN_MNIST" sample --checkpoint "$work/toolkit-straight/checkpoint.safetensors" --n 10 --seed 3 \
             --out "$work/toolkit.idx"
+    }
+    # A conditional GAN (--conditional) resumes exactly, draws the digit --label asks for, and a
+    # --label for an unconditional generator is refused.
+    run "$GAN_MNIST" train "${common[@]}" --conditional --out "$work/cond-straight" --epochs 2 &&
+        run "$GAN_MNIST" train "${common[@]}" --conditional --out "$work/cond-resumed" --epochs 1 &&
+        run "$GAN_MNIST" train "${common[@]}" --conditional --out "$work/cond-resumed" --epochs 2 --resume && {
+        cmp "$work/cond-straight/checkpoint.safetensors" "$work/cond-resumed/checkpoint.safetensors" &&
+            echo "ok: gan_mnist --conditional checkpoint.safetensors identical" ||
+            fail "gan_mnist --conditional: the checkpoint differs between 2 epochs and 1 epoch + --resume"
+        for from in checkpoint generator; do
+            run "$GAN_MNIST" sample --checkpoint "$work/cond-straight/$from.safetensors" --label 3 --n 10 --seed 3 \
+                --out "$work/cond-3-$from.idx"
+        done
+        cmp "$work/cond-3-checkpoint.idx" "$work/cond-3-generator.idx" ||
+            fail "gan_mnist --conditional: sample --label 3 differs between the checkpoint and generator.safetensors"
+        run "$GAN_MNIST" sample --checkpoint "$work/cond-straight/generator.safetensors" --label 7 --n 10 --seed 3 \
+            --out "$work/cond-7.idx"
+        cmp -s "$work/cond-3-generator.idx" "$work/cond-7.idx" && fail "gan_mnist --conditional: --label 3 and 7 draw the same images"
+        run "$GAN_MNIST" sample --checkpoint "$work/cond-straight/generator.safetensors" --n 100 --seed 3 \
+            --out "$work/cond-grid.idx" --grid "$work/cond-grid.png"
+        expect_error "--label needs a conditional generator (trained with --conditional)" \
+            "$GAN_MNIST" sample --checkpoint "$work/gan_mnist-straight/generator.safetensors" --label 3 --out "$work/x.idx"
+    }
+    # The VAE's objectives resume exactly too: the KL warm-up continues from the optimizer's step
+    # count (6 steps of 4, stopped after 3), free bits, and the IWAE bound's K draws per image.
+    toolkit=(--kl-warmup 5 --free-bits 0.2 --iw-train 3)
+    common=(--data "$work/data" --batch 64 --seed 5 "${threads[@]}")
+    run "$VAE_MNIST" train "${common[@]}" "${toolkit[@]}" --out "$work/vae-toolkit-straight" --epochs 2 &&
+        run "$VAE_MNIST" train "${common[@]}" "${toolkit[@]}" --out "$work/vae-toolkit-resumed" --epochs 1 &&
+        run "$VAE_MNIST" train "${common[@]}" "${toolkit[@]}" --out "$work/vae-toolkit-resumed" --epochs 2 --resume && {
+        for file in vae.safetensors checkpoint.safetensors; do
+            cmp "$work/vae-toolkit-straight/$file" "$work/vae-toolkit-resumed/$file" &&
+                echo "ok: vae_mnist ${toolkit[*]} $file identical" ||
+                fail "vae_mnist ${toolkit[*]}: $file differs between 2 epochs and 1 epoch + --resume"
+        done
+        cmp -s "$work/vae-toolkit-straight/vae.safetensors" "$work/vae_mnist-straight/vae.safetensors" &&
+            fail "vae_mnist ${toolkit[*]}: the options changed nothing"
     }
     ;;
 tensorboard)
@@ -483,6 +528,22 @@ sampling)
     expect_error "--n|10001" "$VAE_MNIST" sample --checkpoint "$work/vae/checkpoint.safetensors" --n 10001
     expect_error "digits.png|IDX" "$GAN_MNIST" sample --checkpoint "$work/gan/generator.safetensors" --out "$work/digits.png"
     expect_error "grid.idx|PNG" "$GAN_MNIST" sample --checkpoint "$work/gan/generator.safetensors" --grid "$work/grid.idx"
+    # interpolate: a strip of the two originals and --steps decoded images ((2 + 6) x 30 + 2 px wide).
+    run "$VAE_MNIST" interpolate --checkpoint "$work/vae/checkpoint.safetensors" --data "$work/data" --from 3 --to 8 \
+        --steps 6 --out "$work/strip.png"
+    [ "$(od -An -tx1 -j16 -N4 "$work/strip.png" | tr -d ' \n')" = 000000f2 ] || fail "the strip is not 8 images (242 px) wide"
+    grep -q "interpolation from test image 3 (a 3) to 8 (a 8)" "$work/run.log" || fail "interpolate does not name the two digits"
+    expect_error "test image 20 does not exist (the test set has 20)" \
+        "$VAE_MNIST" interpolate --checkpoint "$work/vae/checkpoint.safetensors" --data "$work/data" --from 20
+    # eval --binarized: one fixed binarisation, so the same result on every run; not the grey-level one.
+    for i in 1 2; do
+        run "$VAE_MNIST" eval --checkpoint "$work/vae/checkpoint.safetensors" --data "$work/data" --binarized \
+            --iw-samples 5 --seed 4 && cp "$work/run.log" "$work/binarized-$i.log"
+    done
+    cmp -s "$work/binarized-1.log" "$work/binarized-2.log" || fail "eval --binarized differs between two runs"
+    grep -q "binarised once with seed" "$work/binarized-1.log" || fail "eval --binarized does not say so"
+    run "$VAE_MNIST" eval --checkpoint "$work/vae/checkpoint.safetensors" --data "$work/data" --iw-samples 5 --seed 4
+    cmp -s "$work/binarized-1.log" "$work/run.log" && fail "eval --binarized gives the grey-level result"
     ;;
 diverged)
     # A run that diverges stops at the first non-finite loss with one line, and the checkpoint it

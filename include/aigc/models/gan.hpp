@@ -7,6 +7,11 @@
 // back-propagates through D into G with D's parameters frozen (their gradients are never used).
 // Parameter names equal PyTorch's nn.Sequential: generator.0.weight, ..., discriminator.9.bias.
 //
+// With `classes` > 0 the GAN is conditional (Mirza & Osindero 2014): the label, one-hot, is
+// concatenated to G's noise and to D's image, and the fakes of a step take the real batch's labels.
+// Concatenation rather than a projection discriminator: it changes the first layer of each network
+// only, so every loss and penalty below works unchanged, and on 10 classes it is enough.
+//
 // GanConfig also chooses among the usual GAN objectives (GanLoss), a WGAN-GP gradient penalty,
 // an R1 penalty on real images, spectral normalisation of every D layer, several D steps per G
 // step and separate learning rates (TTUR). The penalties are gradients of D by its input, built
@@ -63,6 +68,7 @@ struct GanConfig {
     double r1 = 0.0;             // gamma of the R1 penalty gamma/2 E |grad D(x)|^2 on real x; 0: none
     bool spectral_norm = false;  // every D layer spectrally normalised (nn::SpectralNorm)
     double lr_g = 0.0, lr_d = 0.0;  // each optimizer's learning rate; 0: lr (TTUR sets them apart)
+    index_t classes = 0;            // > 0: conditional on a label in [0, classes)
 };
 
 template <class T = float, class D = Cpu>
@@ -89,12 +95,15 @@ public:
 
     // One D step on a batch of real images [batch, image] in [-1, 1], and a G step on every
     // n_critic-th call (the first included).
-    StepLosses train_step(const Tn& real_images, Generator& gen) {
+    StepLosses train_step(const Tn& real_images, Generator& gen) { return train_step(real_images, {}, gen); }
+    // The conditional form: labels [batch] of the real images (also the fakes' labels).
+    StepLosses train_step(const Tn& real_images, const std::vector<int>& labels, Generator& gen) {
         const Shape& s = real_images.shape();
         AIGC_CHECK(s.rank() == 2 && s[1] == config_.image, "gan.train_step: images must be [batch, ", config_.image,
                    "], given ", s);
         index_t batch = s[0];
         AIGC_CHECK(batch > 0, "gan.train_step: empty batch");
+        const Tn condition = condition_of("gan.train_step", labels, batch);
         if (!ones_.defined() || ones_.shape()[0] != batch) {
             ones_ = Tn::ones(Shape{batch, 1});
             real_then_fake_ = Tn::zeros(Shape{2 * batch, 1});  // targets: batch ones, then batch zeros
@@ -102,7 +111,7 @@ public:
         }
         generator_->train();
         discriminator_->train();
-        V fake = generator_->forward(V(Tn::normal(Shape{batch, config_.latent}, gen)));
+        V fake = generator_->forward(conditioned(V(Tn::normal(Shape{batch, config_.latent}, gen)), condition));
 
         // D step on real and detached fake images stacked into one batch [2 batch, image]: D's
         // weights are read once per layer instead of twice, and each weight gradient is one GEMM.
@@ -112,6 +121,10 @@ public:
         Tn stacked(Shape{2 * batch, config_.image});
         Kernels<D>::copy(half, real_images.data(), stacked.data());
         Kernels<D>::copy(half, fake.value().data(), stacked.data() + half);
+        if (condition.defined()) {  // [image, label] rows; the fake rows have the real rows' labels
+            V labels_twice = aigc::concat({V(condition), V(condition)}, 0);
+            stacked = aigc::concat({V(stacked), labels_twice}).value();
+        }
         V input(stacked, config_.r1 > 0);  // R1 differentiates D's real logits by their images
         V logits = [&] {  // [2 batch, 1]: real rows, then fake rows
             // D's dropout masks are those of a batch of 2 batch rows: under data parallelism a rank
@@ -121,7 +134,8 @@ public:
             return discriminator_->forward(input);
         }();
         V loss_d = discriminator_loss(logits, batch);
-        if (config_.loss == GanLoss::wgan_gp) loss_d = loss_d + gradient_penalty(real_images, fake.value(), gen);
+        if (config_.loss == GanLoss::wgan_gp)
+            loss_d = loss_d + gradient_penalty(real_images, fake.value(), condition, gen);
         if (config_.r1 > 0) loss_d = loss_d + r1_penalty(logits, input, batch);
         opt_d_.zero_grad(true);  // set to none: backward writes the gradients, no zero fill
         loss_d.backward();
@@ -129,7 +143,7 @@ public:
 
         if (critic_phase_ == 0) {
             discriminator_->set_requires_grad(false);
-            V loss_g = generator_loss(discriminator_->forward(fake));
+            V loss_g = generator_loss(discriminator_->forward(conditioned(fake, condition)));
             opt_g_.zero_grad(true);
             loss_g.backward();
             opt_g_.step();
@@ -143,17 +157,15 @@ public:
     }
 
     // n images [n, image] in [-1, 1] from fresh noise, evaluation mode, no graph.
-    Tn sample(index_t n, Generator& gen) {
-        NoGrad no_grad;
-        generator_->eval();
-        Tn images = generator_->forward(V(Tn::normal(Shape{n, config_.latent}, gen))).value();
-        generator_->train();
-        return images;
+    // Unconditional: no labels. Conditional: one label per image (labels.size() == n).
+    Tn sample(index_t n, Generator& gen, const std::vector<int>& labels = {}) {
+        return generate(Tn::normal(Shape{n, config_.latent}, gen), labels);
     }
-    Tn generate(const Tn& noise) {
+    Tn generate(const Tn& noise, const std::vector<int>& labels = {}) {
         NoGrad no_grad;
+        const Tn condition = condition_of("gan.generate", labels, noise.shape()[0]);
         generator_->eval();
-        Tn images = generator_->forward(V(noise)).value();
+        Tn images = generator_->forward(conditioned(V(noise), condition)).value();
         generator_->train();
         return images;
     }
@@ -198,6 +210,20 @@ public:
 private:
     static double rate(double specific, double shared) { return specific > 0 ? specific : shared; }
 
+    // The one-hot labels of a conditional GAN (an undefined tensor for an unconditional one).
+    Tn condition_of(const char* op, const std::vector<int>& labels, index_t batch) const {
+        if (config_.classes == 0) {
+            AIGC_CHECK(labels.empty(), op, ": this GAN is not conditional, but ", labels.size(), " labels were given");
+            return Tn();
+        }
+        AIGC_CHECK(static_cast<index_t>(labels.size()) == batch, op, ": a conditional GAN needs one label per image: ",
+                   labels.size(), " labels for ", batch, " images");
+        return one_hot<T, D>(labels, config_.classes);
+    }
+    static V conditioned(const V& x, const Tn& condition) {
+        return condition.defined() ? aigc::concat({x, V(condition)}) : x;
+    }
+
     V discriminator_loss(const V& logits, index_t batch) const {
         V real = slice(logits, 0, 0, batch), fake = slice(logits, 0, batch, batch);
         switch (config_.loss) {
@@ -219,11 +245,13 @@ private:
     }
 
     // gp_weight E (|grad D(x_hat)|_2 - 1)^2 at x_hat = e x + (1 - e) G(z), e ~ U(0, 1] per sample.
-    V gradient_penalty(const Tn& real, const Tn& fake, Generator& gen) {
+    // (Conditional: the label columns join x_hat as constants; the gradient is by the image.)
+    V gradient_penalty(const Tn& real, const Tn& fake, const Tn& condition, Generator& gen) {
         index_t batch = real.shape()[0];
         V e(Tn::uniform(Shape{batch, 1}, gen));
         V between((e * V(real) + (T(1) - e) * V(fake)).value(), true);
-        V slope = grad(sum(discriminator_->forward(between)), {between}, {.create_graph = true})[0];
+        V score = discriminator_->forward(conditioned(between, condition));
+        V slope = grad(sum(score), {between}, {.create_graph = true})[0];
         // The epsilon keeps sqrt's derivative finite where a gradient vanishes.
         V norm = sqrt(sum(square(slope), 1) + T(1e-12));
         return mean(square(norm - T(1))) * static_cast<T>(config_.gp_weight);
@@ -232,6 +260,7 @@ private:
     // the real logits' gradient lives in the real rows alone).
     V r1_penalty(const V& logits, const V& input, index_t batch) const {
         V slope = grad(sum(slice(logits, 0, 0, batch)), {input}, {.create_graph = true, .retain_graph = true})[0];
+        if (config_.classes > 0) slope = slice(slope, 1, 0, config_.image);  // by the image, not the label
         return sum(square(slope)) * static_cast<T>(config_.r1 / 2 / static_cast<double>(batch));
     }
 
@@ -263,11 +292,12 @@ private:
         AIGC_CHECK(c.gp_weight >= 0.0 && std::isfinite(c.gp_weight), "Gan: gp_weight must be finite and >= 0, given ",
                    c.gp_weight);
         AIGC_CHECK(c.r1 >= 0.0 && std::isfinite(c.r1), "Gan: r1 must be finite and >= 0, given ", c.r1);
+        AIGC_CHECK(c.classes >= 0, "Gan: classes must be >= 0, given ", c.classes);
         return c;
     }
     static std::shared_ptr<nn::Sequential<T, D>> make_generator(const GanConfig& c, Generator& gen) {
         auto seq = std::make_shared<nn::Sequential<T, D>>();
-        index_t in = c.latent;
+        index_t in = c.latent + c.classes;
         for (index_t width : c.generator_hidden) {
             seq->push_back(std::make_shared<nn::Linear<T, D>>(in, width, gen));
             seq->push_back(std::make_shared<nn::LeakyReLU<T, D>>(c.slope));
@@ -281,7 +311,7 @@ private:
     // of this Sequential equal the PyTorch model's.
     std::shared_ptr<nn::Sequential<T, D>> make_discriminator(const GanConfig& c, Generator& gen) {
         auto seq = std::make_shared<nn::Sequential<T, D>>();
-        index_t in = c.image;
+        index_t in = c.image + c.classes;
         auto layer = [&](index_t from, index_t to) -> std::shared_ptr<nn::Module<T, D>> {
             auto linear = std::make_shared<nn::Linear<T, D>>(from, to, gen);
             if (c.spectral_norm) return nn::spectral_norm(linear, gen);

@@ -5,7 +5,14 @@
 // decoder's logits (bce_with_logits) so saturated pixels never produce log(0).
 // Names equal the PyTorch example: fc1, fc21, fc22, fc3, fc4. Deeper configurations (the seed's
 // 2-D latent VAE) add fc1_2, fc1_3, ... after fc1 and fc3_2, ... after fc3.
+//
+// Training objectives (VaeConfig): KL warm-up (beta rises linearly over the first steps, Bowman et
+// al. 2016), free bits (each latent dimension's batch-mean KL counts as at least that many nats,
+// Kingma et al. 2016), and the importance-weighted bound with k samples (IWAE, Burda et al. 2016),
+// whose log-mean-exp over samples is a differentiable logsumexp.
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +30,9 @@ struct VaeConfig {
     index_t latent = 20;
     double beta = 1.0;
     double lr = 1e-3;
+    std::int64_t kl_warmup = 0;  // steps over which the KL weight rises from beta/kl_warmup to beta; 0: none
+    double free_bits = 0.0;      // nats per latent dimension below which its KL is not pushed down; 0: none
+    int iw_train = 1;            // importance samples of the training bound: 1 is the ELBO, k > 1 the IWAE bound
 };
 
 template <class T = float, class D = Cpu>
@@ -40,6 +50,10 @@ public:
         // beta weighs the KL term; a negative beta rewards moving away from the prior (no ELBO).
         AIGC_CHECK(config.beta >= 0.0 && std::isfinite(config.beta), "Vae: beta must be finite and >= 0, given ",
                    config.beta);
+        AIGC_CHECK(config.kl_warmup >= 0, "Vae: kl_warmup must be >= 0 steps, given ", config.kl_warmup);
+        AIGC_CHECK(config.free_bits >= 0.0 && std::isfinite(config.free_bits),
+                   "Vae: free_bits must be finite and >= 0, given ", config.free_bits);
+        AIGC_CHECK(config.iw_train >= 1, "Vae: iw_train must be at least 1 sample, given ", config.iw_train);
         index_t in = config.input;
         for (std::size_t i = 0; i < config.hidden.size(); ++i) {
             encoder_.push_back(add_linear(layer_name("fc1", i), in, config.hidden[i], gen));
@@ -79,20 +93,36 @@ public:
     V forward(const V& x) override { return decode(encode(x).mu); }
 
     struct Loss {
-        V total;               // (reconstruction + beta * kl) / batch: what is minimised
+        V total;               // what is minimised, per example (see loss())
         double reconstruction; // per example, nats
-        double kl;             // per example, nats
+        double kl;             // per example, nats (the true KL, whatever free bits counted)
     };
-    // x [batch, input] with pixels in [0, 1] (the Bernoulli means or binarised pixels).
-    Loss loss(const Tn& x, Generator& gen) {
+    // x [batch, input] with pixels in [0, 1] (the Bernoulli means or binarised pixels); `step`
+    // counts the optimizer steps before this one (KL warm-up). With iw_train = 1 the total is
+    // (reconstruction + w KL') / batch, w = beta min(1, (step + 1) / kl_warmup) and KL' the KL with
+    // free bits; with iw_train = k > 1 it is the negative IWAE bound with k samples, which already
+    // weighs prior and posterior in each sample (no beta, no warm-up, no free bits).
+    Loss loss(const Tn& x, Generator& gen, std::int64_t step = 0) {
         check_input("vae.loss", x);
         auto enc = encode(V(x));
-        V logits = decode(reparameterize(enc, gen));
         T batch = static_cast<T>(x.shape()[0]);
+        if (config_.iw_train > 1) return iw_loss(x, enc, gen);
+        V logits = decode(reparameterize(enc, gen));
         V reconstruction = bce_with_logits(logits, x, Reduction::sum);
         V kl = gaussian_kl(enc.mu, enc.logvar, Reduction::sum);
-        V total = (reconstruction + kl * static_cast<T>(config_.beta)) / batch;
+        V counted = kl;
+        if (config_.free_bits > 0) {  // sum_j max(E_batch KL_j, lambda), times batch
+            V per_dimension = sum(gaussian_kl(enc.mu, enc.logvar, Reduction::none), 0) / batch;
+            V floor(Tn::full(Shape{}, static_cast<T>(config_.free_bits)));
+            counted = sum(maximum(per_dimension, floor)) * batch;
+        }
+        V total = (reconstruction + counted * static_cast<T>(kl_weight(step))) / batch;
         return {total, reconstruction.item() / batch, kl.item() / batch};
+    }
+    // beta, ramped up over the first kl_warmup steps.
+    double kl_weight(std::int64_t step) const {
+        if (config_.kl_warmup <= 0) return config_.beta;
+        return config_.beta * std::min(1.0, static_cast<double>(step + 1) / static_cast<double>(config_.kl_warmup));
     }
 
     // Per-example negative ELBO (one posterior sample) [batch] in nats.
@@ -160,6 +190,30 @@ public:
 private:
     static constexpr double log_two_pi = 1.8378770664093453;
 
+    // -E_batch [logsumexp_k log w_k - log k], log w = log p(x|z) + log p(z) - log q(z|x) with
+    // z = mu + sigma eps: every term a Var, so the bound trains encoder and decoder together.
+    Loss iw_loss(const Tn& x, const Encoding& enc, Generator& gen) {
+        const int k = config_.iw_train;
+        const index_t batch = x.shape()[0];
+        std::vector<V> log_w;
+        V reconstruction_total(Tn::zeros(Shape{}));
+        for (int s = 0; s < k; ++s) {
+            V eps(Tn::normal(enc.mu.shape(), gen));
+            V z = enc.mu + exp(enc.logvar * T(0.5)) * eps;
+            V reconstruction = sum(bce_with_logits(decode(z), x, Reduction::none), 1);  // -log p(x|z) [batch]
+            // log p(z) - log q(z|x) = -1/2 sum(z^2) + 1/2 sum(eps^2 + logvar): the 2 pi terms cancel.
+            V log_ratio = (sum(square(eps) + enc.logvar, 1) - sum(square(z), 1)) * T(0.5);
+            log_w.push_back(log_ratio - reconstruction);
+            reconstruction_total = reconstruction_total + sum(reconstruction);
+        }
+        V bound = logsumexp(stack(log_w, 0), 0) - static_cast<T>(std::log(static_cast<double>(k)));  // [batch]
+        V total = -mean(bound);
+        const double per_example = static_cast<double>(batch) * k;
+        NoGrad no_grad;
+        double kl = sum(gaussian_kl(enc.mu, enc.logvar, Reduction::sum)).item() / static_cast<double>(batch);
+        return {total, reconstruction_total.item() / per_example, kl};
+    }
+
     static std::string layer_name(const std::string& base, std::size_t i) {
         return i == 0 ? base : base + "_" + std::to_string(i + 1);
     }
@@ -188,9 +242,11 @@ public:
     struct StepLosses {
         double loss, reconstruction, kl;  // per example, nats
     };
+    // loss: the negative ELBO per example (reconstruction + beta KL) -- the training objective's
+    // value only without warm-up, free bits or IWAE; then the last two are what moved.
     StepLosses train_step(const Tensor<T, D>& x, Generator& gen) {
         model_->train();
-        auto l = model_->loss(x, gen);
+        auto l = model_->loss(x, gen, optimizer_.step_count());
         optimizer_.zero_grad(true);  // set to none: backward writes the gradients, no zero fill
         l.total.backward();
         optimizer_.step();
