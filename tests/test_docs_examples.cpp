@@ -48,3 +48,20 @@ TEST_CASE("getting-started: the 2-D regression reaches a small error", "[docs][l
     CHECK(last < 0.01f);
     CHECK(last < first / 10);
 }
+
+TEST_CASE("api.md: the gradient penalty example trains D through a gradient", "[docs][grad]") {
+    using V = Var<float>;
+    Generator gen(5);
+    nn::Sequential<float> D(std::make_shared<nn::Linear<float>>(4, 8, gen), std::make_shared<nn::Tanh<float>>(),
+                            std::make_shared<nn::Linear<float>>(8, 1, gen));
+    V x_hat(Tensor<float>::normal({6, 4}, gen), true);
+    V loss = mean(D(x_hat));
+    // As in docs/api.md:
+    V dx = aigc::grad(aigc::sum(D(x_hat)), {x_hat}, {.create_graph = true})[0];
+    V penalty = aigc::mean(aigc::square(aigc::sqrt(aigc::sum(aigc::square(dx), 1) + 1e-12f) - 1.0f));
+    (loss + penalty * 10.0f).backward();
+    // Both terms reach D's first weight, the penalty only through the gradient (second order).
+    for (const auto& p : D.parameters()) REQUIRE(p.has_grad());
+    CHECK(std::isfinite(D.parameters()[0].grad().to_vector()[0]));
+    CHECK(penalty.item() > 0);
+}

@@ -2,7 +2,7 @@
 // aigc::grad: the gradients of one output with respect to chosen inputs, returned rather than
 // accumulated into .grad(), with PyTorch's torch.autograd.grad semantics.
 //
-//   auto [dx] = grad(D(x).sum(), {x}, {.create_graph = true});   // a Var in the graph
+//   Var dx = grad(sum(D(x)), {x}, {.create_graph = true})[0];     // a Var in the graph
 //   Var penalty = mean(square(sqrt(sum(square(dx), 1)) - 1.0));     // WGAN-GP
 //   (loss + penalty * 10.0).backward();                             // second order, into D
 //
